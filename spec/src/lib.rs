@@ -1,0 +1,160 @@
+//! The Ignition config spec, 3.0.0 to 3.6.0: types, parsing with version dispatch,
+//! translation to 3.6.0, validation, merging and the JSON Schema. No I/O happens here.
+//!
+//! ```
+//! let parsed = kindling_spec::parse(br#"{"ignition": {"version": "3.4.0"}}"#, Default::default())
+//!     .expect("valid");
+//! assert_eq!(parsed.version, kindling_spec::SpecVersion::V3_4);
+//! ```
+
+mod de;
+mod gate;
+pub mod merge;
+pub mod path;
+mod position;
+pub mod report;
+pub mod schema;
+pub mod source;
+mod translate;
+pub mod types;
+mod validate;
+pub mod version;
+
+use serde::Deserialize;
+
+pub use path::JsonPath;
+pub use report::{Entry, Kind, Position, Report};
+pub use types::Config;
+pub use version::SpecVersion;
+
+/// How strictly to read a config.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Treat warnings (such as unused keys) as errors.
+    pub strict: bool,
+}
+
+/// A config that passed validation, translated to spec 3.6.0.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub config: Config,
+    /// The version the config was written against.
+    pub version: SpecVersion,
+    /// Warnings and notes; never contains errors.
+    pub report: Report,
+}
+
+/// Parses, validates and translates a config. On failure the report holds at least one error.
+pub fn parse(input: &[u8], options: Options) -> Result<Parsed, Report> {
+    let mut report = Report::new();
+    let result = parse_inner(input, &mut report);
+    if options.strict {
+        report.make_strict();
+    }
+    if !report.is_empty() {
+        if let Ok(text) = std::str::from_utf8(input) {
+            position::locate(text, &mut report);
+        }
+    }
+    match result {
+        Some((config, version)) if !report.is_fatal() => Ok(Parsed {
+            config,
+            version,
+            report,
+        }),
+        _ => Err(report),
+    }
+}
+
+fn parse_inner(input: &[u8], report: &mut Report) -> Option<(Config, SpecVersion)> {
+    let mut doc = match source::parse(input) {
+        Ok(doc) => doc,
+        Err(err) => {
+            let position = err.position();
+            report.error(JsonPath::root(), err.to_string());
+            if let Some(entry) = report.entries.last_mut() {
+                entry.position = position;
+            }
+            return None;
+        }
+    };
+    let version = match version::detect(&doc) {
+        Ok(v) => v,
+        Err(err) => {
+            report.error(JsonPath::parse("$.ignition.version"), err.to_string());
+            return None;
+        }
+    };
+    gate::set_aside_newer_fields(version, &mut doc, report);
+    let config = deserialize(doc, report)?;
+    let config = translate::to_newest(version, config, report);
+    validate::validate(version, &config, report);
+    Some((config, version))
+}
+
+/// Reads the typed model from a JSON tree, reporting every key the model does not use.
+fn deserialize(doc: serde_json::Value, report: &mut Report) -> Option<Config> {
+    let mut unused = Vec::new();
+    let mut on_unused = |path: serde_ignored::Path<'_>| unused.push(ignored_path(&path));
+    let ignored = serde_ignored::Deserializer::new(doc, &mut on_unused);
+    let mut track = serde_path_to_error::Track::new();
+    let tracked = serde_path_to_error::Deserializer::new(ignored, &mut track);
+    let result = Config::deserialize(tracked);
+    for path in unused {
+        let key = path.last_key().unwrap_or("?").to_owned();
+        report.warning(
+            path,
+            format!("unused key {key}: remove it or check its spelling"),
+        );
+    }
+    match result {
+        Ok(config) => Some(config),
+        Err(err) => {
+            let path = JsonPath::from(&track.path());
+            report.error(path, type_error_message(&err.to_string()));
+            None
+        }
+    }
+}
+
+fn ignored_path(path: &serde_ignored::Path<'_>) -> JsonPath {
+    use serde_ignored::Path as P;
+    match path {
+        P::Root => JsonPath::root(),
+        P::Seq { parent, index } => ignored_path(parent).index(*index),
+        P::Map { parent, key } => ignored_path(parent).key(key),
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            ignored_path(parent)
+        }
+    }
+}
+
+/// Rewords serde's type errors in JSON terms ("expected a string, found an integer").
+fn type_error_message(serde_msg: &str) -> String {
+    let words = [
+        ("i64", "an integer"),
+        ("a string", "a string"),
+        ("a boolean", "a boolean (true or false)"),
+        ("a sequence", "a list"),
+        ("struct ", "an object"),
+    ];
+    let expected = serde_msg
+        .split_once("expected ")
+        .map(|(_, e)| e.trim())
+        .map(|e| {
+            words
+                .iter()
+                .find(|(needle, _)| e.contains(needle))
+                .map_or(e.to_owned(), |(_, say)| (*say).to_owned())
+        });
+    let found = serde_msg
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.split_once(", expected"))
+        .map(|(f, _)| f.to_owned());
+    match (found, expected) {
+        (Some(found), Some(expected)) => {
+            format!("wrong type: expected {expected}, found {found}")
+        }
+        _ => format!("invalid value: {serde_msg}"),
+    }
+}

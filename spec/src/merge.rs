@@ -1,0 +1,1 @@
+//! Ignition's merge semantics for `ignition.config.merge`.

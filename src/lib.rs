@@ -1,0 +1,5 @@
+//! Kindling: first-boot provisioning for image-based Linux, compatible with Ignition.
+
+pub mod cli;
+pub mod commands;
+pub mod input;
