@@ -137,7 +137,7 @@ mod tests {
             r.entries[0].position,
             Some(Position {
                 line: 1,
-                column: 25
+                column: 24
             })
         );
     }
