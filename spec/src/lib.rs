@@ -87,9 +87,9 @@ fn parse_inner(input: &[u8], report: &mut Report) -> Option<(Config, SpecVersion
     };
     gate::set_aside_newer_fields(version, &mut doc, report);
     let config = deserialize(doc, report)?;
-    let config = translate::to_newest(version, config, report);
+    // Each version is validated by its own rules, then translated, as Ignition does.
     validate::validate(version, &config, report);
-    Some((config, version))
+    Some((translate::to_newest(version, config), version))
 }
 
 /// Reads the typed model from a JSON tree, reporting every key the model does not use.

@@ -56,7 +56,9 @@ fn type_name(node: &Value, defs: &Value) -> String {
         _ => "object".to_owned(),
     };
     if base == "array" {
-        let item = node.get("items").map_or("value".to_owned(), |i| type_name(i, defs));
+        let item = node
+            .get("items")
+            .map_or("value".to_owned(), |i| type_name(i, defs));
         return format!("list of {item}");
     }
     base

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 fn check(relative: &str, fresh: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(relative);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative);
     if std::env::var_os("KINDLING_UPDATE_GENERATED").is_some() {
         std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
         std::fs::write(&path, fresh).expect("write generated file");
