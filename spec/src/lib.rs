@@ -85,15 +85,24 @@ fn parse_inner(input: &[u8], report: &mut Report) -> Option<(Config, SpecVersion
             return None;
         }
     };
-    gate::set_aside_newer_fields(version, &mut doc, report);
-    let config = deserialize(doc, report)?;
-    // Each version is validated by its own rules, then translated, as Ignition does.
-    validate::validate(version, &config, report);
-    Some((translate::to_newest(version, config), version))
+    // Unused keys are reported after everything else, as ignition-validate orders them.
+    let mut unused = Report::new();
+    gate::set_aside_newer_fields(version, &mut doc, &mut unused);
+    let config = deserialize(doc, report, &mut unused);
+    if let Some(config) = &config {
+        // Each version is validated by its own rules, then translated, as Ignition does.
+        validate::validate(version, config, report);
+    }
+    report.merge(unused);
+    Some((translate::to_newest(version, config?), version))
 }
 
 /// Reads the typed model from a JSON tree, reporting every key the model does not use.
-fn deserialize(doc: serde_json::Value, report: &mut Report) -> Option<Config> {
+fn deserialize(
+    doc: serde_json::Value,
+    report: &mut Report,
+    unused_keys: &mut Report,
+) -> Option<Config> {
     let mut unused = Vec::new();
     let mut on_unused = |path: serde_ignored::Path<'_>| unused.push(ignored_path(&path));
     let ignored = serde_ignored::Deserializer::new(doc, &mut on_unused);
@@ -102,7 +111,7 @@ fn deserialize(doc: serde_json::Value, report: &mut Report) -> Option<Config> {
     let result = Config::deserialize(tracked);
     for path in unused {
         let key = path.last_key().unwrap_or("?").to_owned();
-        report.warning(
+        unused_keys.warning(
             path,
             format!("unused key {key}: remove it or check its spelling"),
         );

@@ -9,6 +9,29 @@ pub enum Segment {
     Index(usize),
 }
 
+impl From<&str> for Segment {
+    fn from(key: &str) -> Self {
+        Segment::Key(key.to_owned())
+    }
+}
+
+impl From<usize> for Segment {
+    fn from(index: usize) -> Self {
+        Segment::Index(index)
+    }
+}
+
+/// Builds a [`JsonPath`] from keys and indexes: `jp!("storage", "files", 3, "path")`.
+#[macro_export]
+macro_rules! jp {
+    ($($seg:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut path = $crate::path::JsonPath::root();
+        $( path.push($crate::path::Segment::from($seg)); )*
+        path
+    }};
+}
+
 /// A `$`-rooted path into a JSON document.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JsonPath(Vec<Segment>);
@@ -43,6 +66,13 @@ impl JsonPath {
     pub fn index(&self, index: usize) -> Self {
         let mut next = self.clone();
         next.0.push(Segment::Index(index));
+        next
+    }
+
+    /// This path with more segments appended.
+    pub fn join(&self, more: &JsonPath) -> Self {
+        let mut next = self.clone();
+        next.0.extend(more.0.iter().cloned());
         next
     }
 
