@@ -13,8 +13,18 @@ pub fn read_config(path: &Path) -> Result<Vec<u8>> {
         return read_bounded(io::stdin().lock(), "standard input");
     }
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
+    let meta = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?;
+    if meta.is_dir() {
         bail!("{} is a directory: pass a config file", path.display());
+    }
+    if meta.len() > MAX_CONFIG_BYTES as u64 {
+        bail!(
+            "{} is {} bytes, larger than the {MAX_CONFIG_BYTES}-byte config limit: move large contents to remote resources referenced by URL",
+            path.display(),
+            meta.len()
+        );
     }
     read_bounded(file, &path.display().to_string())
 }

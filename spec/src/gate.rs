@@ -70,7 +70,7 @@ fn remove(node: &mut Value, parts: &[&str], since: SpecVersion, at: JsonPath, re
         (key, Value::Object(map)) if rest.is_empty() => {
             let removed = map.remove(key).is_some();
             if removed {
-                report.warning(
+                report.key_warning(
                     at.key(key),
                     format!("unused key {key}: the field needs spec {since} or newer; raise ignition.version to use it"),
                 );

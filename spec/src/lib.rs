@@ -111,7 +111,7 @@ fn deserialize(
     let result = Config::deserialize(tracked);
     for path in unused {
         let key = path.last_key().unwrap_or("?").to_owned();
-        unused_keys.warning(
+        unused_keys.key_warning(
             path,
             format!("unused key {key}: remove it or check its spelling"),
         );

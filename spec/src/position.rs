@@ -37,20 +37,26 @@ pub fn locate(text: &str, report: &mut Report) {
     };
     let mut index = LineIndex::new(text);
     for entry in report.entries.iter_mut().filter(|e| e.position.is_none()) {
-        let offset = find(root, &entry.path);
+        let offset = find(root, &entry.path, entry.on_key);
         entry.position = Some(index.position(text, offset));
     }
 }
 
-fn find(root: &Node<'_>, path: &JsonPath) -> usize {
+fn find(root: &Node<'_>, path: &JsonPath, on_key: bool) -> usize {
     let mut node = root;
-    for seg in path.segments() {
+    let last = path.segments().len().saturating_sub(1);
+    for (depth, seg) in path.segments().iter().enumerate() {
         let next = match (seg, node) {
-            (Segment::Key(k), Node::Object(obj)) => obj
-                .properties
-                .iter()
-                .find(|p| prop_name(&p.name) == k.as_str())
-                .map(|p| &p.value),
+            (Segment::Key(k), Node::Object(obj)) => {
+                let prop = obj
+                    .properties
+                    .iter()
+                    .find(|p| prop_name(&p.name) == k.as_str());
+                if let Some(p) = prop.filter(|_| on_key && depth == last) {
+                    return p.range.start;
+                }
+                prop.map(|p| &p.value)
+            }
             (Segment::Index(i), Node::Array(arr)) => arr.elements.get(*i),
             _ => None,
         };

@@ -32,6 +32,8 @@ pub struct Position {
 pub struct Entry {
     pub kind: Kind,
     pub path: JsonPath,
+    /// The entry is about the key itself (an unused key), not its value.
+    pub on_key: bool,
     pub position: Option<Position>,
     pub message: String,
 }
@@ -73,9 +75,18 @@ impl Report {
         self.entries.push(Entry {
             kind,
             path,
+            on_key: false,
             position: None,
             message: message.into(),
         });
+    }
+
+    /// A warning about a key, such as an unused one; its position is the key's.
+    pub fn key_warning(&mut self, path: JsonPath, message: impl Into<String>) {
+        self.push(Kind::Warning, path, message);
+        if let Some(e) = self.entries.last_mut() {
+            e.on_key = true;
+        }
     }
 
     pub fn merge(&mut self, other: Report) {

@@ -11,7 +11,8 @@ use crate::report::Position;
 /// which keeps memory bounded whatever the source hands us.
 pub const MAX_CONFIG_BYTES: usize = 64 * 1024 * 1024;
 
-/// How deeply objects and lists may nest. Real configs nest fewer than ten levels.
+/// How deeply objects and lists may nest (serde_json's recursion limit). Real configs nest
+/// fewer than ten levels; the limit keeps hostile input from exhausting the stack.
 pub const MAX_NESTING: usize = 128;
 
 /// Why bytes could not be read as a JSON document.
@@ -61,7 +62,8 @@ pub fn parse(input: &[u8]) -> Result<Value, SourceError> {
         return Err(SourceError::Empty);
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = StrictValue::deserialize(&mut de, 0)
+    let value = de::Deserialize::deserialize(&mut de)
+        .map(|StrictValue(v)| v)
         .and_then(|v| de.end().map(|()| v))
         .map_err(|e| {
             let position = (e.line() > 0).then(|| Position {
@@ -73,6 +75,11 @@ pub fn parse(input: &[u8]) -> Result<Value, SourceError> {
             let message = match message.rfind(" at line ") {
                 Some(i) => message[..i].to_owned(),
                 None => message,
+            };
+            let message = if message == "recursion limit exceeded" {
+                format!("nesting deeper than {MAX_NESTING} levels")
+            } else {
+                message
             };
             SourceError::Syntax { message, position }
         })?;
@@ -99,41 +106,15 @@ pub fn position_of_offset(text: &str, offset: usize) -> Position {
 
 /// A JSON value whose objects may not repeat a key. serde_json would silently keep the last
 /// one, which hides mistakes such as two `contents` on one file.
-struct StrictValue;
+struct StrictValue(Value);
 
-impl StrictValue {
-    fn deserialize<'de, D: Deserializer<'de>>(de: D, depth: usize) -> Result<Value, D::Error> {
-        de.deserialize_any(ValueVisitor { depth })
+impl<'de> de::Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_any(ValueVisitor).map(StrictValue)
     }
 }
 
-struct ValueVisitor {
-    depth: usize,
-}
-
-struct Nested {
-    depth: usize,
-}
-
-impl<'de> de::DeserializeSeed<'de> for Nested {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Value, D::Error> {
-        StrictValue::deserialize(de, self.depth)
-    }
-}
-
-impl ValueVisitor {
-    fn descend<E: de::Error>(&self) -> Result<Nested, E> {
-        if self.depth >= MAX_NESTING {
-            return Err(E::custom(format_args!(
-                "nesting deeper than {MAX_NESTING} levels"
-            )));
-        }
-        Ok(Nested {
-            depth: self.depth + 1,
-        })
-    }
-}
+struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
@@ -169,7 +150,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element_seed(self.descend()?)? {
+        while let Some(StrictValue(v)) = seq.next_element()? {
             out.push(v);
         }
         Ok(Value::Array(out))
@@ -183,7 +164,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
                     "duplicate key {key:?} in one object: keep only one"
                 )));
             }
-            let value = map.next_value_seed(self.descend()?)?;
+            let StrictValue(value) = map.next_value()?;
             out.insert(key, value);
         }
         Ok(Value::Object(out))
