@@ -1,0 +1,315 @@
+//! The fetch layer: every byte a config references comes through here. It streams the body
+//! to a destination, decompresses it, hashes what comes out, and refuses content whose hash
+//! does not match, so callers can write to a temporary file and keep it only on success.
+
+mod data;
+pub mod hash;
+pub mod redact;
+
+use std::io::{self, Read, Write};
+use std::time::Duration;
+
+use flate2::read::GzDecoder;
+use kindling_spec::types::Resource;
+
+use hash::{Algorithm, Digest, HashingWriter};
+use redact::redact;
+
+/// How to reach remote resources; filled from the config's `ignition` section.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    /// Wait at most this long for response headers.
+    pub response_headers_timeout: Duration,
+    /// Give up on one resource, retries included, after this long (`None`: no limit).
+    pub total_timeout: Option<Duration>,
+    /// Extra trusted CA certificates, PEM.
+    pub ca_bundles: Vec<Vec<u8>>,
+    pub http_proxy: Option<String>,
+    pub https_proxy: Option<String>,
+    pub no_proxy: Vec<String>,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            response_headers_timeout: Duration::from_secs(10),
+            total_timeout: None,
+            ca_bundles: Vec::new(),
+            http_proxy: None,
+            https_proxy: None,
+            no_proxy: Vec::new(),
+        }
+    }
+}
+
+/// What was fetched: its size and digest after decompression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub size: u64,
+    pub digest: Digest,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("unsupported URL scheme in {url}: use http, https, tftp or data")]
+    UnsupportedScheme { url: String },
+    #[error("invalid data URL {url}: {reason}")]
+    InvalidDataUrl { url: String, reason: String },
+    #[error("not found: {url}")]
+    NotFound { url: String },
+    #[error("{url} answered HTTP {status}: {hint}")]
+    Status {
+        url: String,
+        status: u16,
+        hint: &'static str,
+    },
+    #[error("fetching {url} failed: {reason}")]
+    Transport { url: String, reason: String },
+    #[error("reading {url} failed: {source}")]
+    Read { url: String, source: io::Error },
+    #[error("decompressing {url} failed (is it really gzip?): {source}")]
+    Decompress { url: String, source: io::Error },
+    #[error("hash mismatch for {url}: expected {expected}, got {actual}; the content changed or the hash in the config is wrong")]
+    HashMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{url} is larger than the limit of {limit} bytes")]
+    TooLarge { url: String, limit: u64 },
+    #[error("writing the content of {url} failed: {source}")]
+    Write { url: String, source: io::Error },
+}
+
+/// Fetches resources with one set of settings.
+#[derive(Debug, Default)]
+pub struct Fetcher {
+    settings: FetchSettings,
+}
+
+impl Fetcher {
+    pub fn new(settings: FetchSettings) -> Self {
+        Self { settings }
+    }
+
+    pub fn settings(&self) -> &FetchSettings {
+        &self.settings
+    }
+
+    /// Streams a resource into `out`. On error, what was written to `out` must be discarded.
+    pub fn fetch(&self, res: &Resource, out: &mut dyn Write) -> Result<Fetched, FetchError> {
+        self.fetch_limited(res, out, u64::MAX)
+    }
+
+    /// Reads a whole resource into memory, refusing more than `limit` bytes.
+    pub fn fetch_to_vec(
+        &self,
+        res: &Resource,
+        limit: u64,
+    ) -> Result<(Vec<u8>, Fetched), FetchError> {
+        let mut buf = Vec::new();
+        let fetched = self.fetch_limited(res, &mut buf, limit)?;
+        Ok((buf, fetched))
+    }
+
+    fn fetch_limited(
+        &self,
+        res: &Resource,
+        out: &mut dyn Write,
+        limit: u64,
+    ) -> Result<Fetched, FetchError> {
+        let url = res.source.as_deref().unwrap_or("");
+        let expected: Option<Digest> = res
+            .verification
+            .hash
+            .as_deref()
+            .map(|h| h.parse())
+            .transpose()
+            .map_err(|e: hash::DigestParseError| FetchError::HashMismatch {
+                url: redact(url),
+                expected: e.to_string(),
+                actual: "not computed".to_owned(),
+            })?;
+        let algorithm = expected.as_ref().map_or(Algorithm::Sha512, |d| d.algorithm);
+        let raw = self.open(url)?;
+        let gzip = res.compression.as_deref() == Some("gzip");
+        let fetched = copy(raw, gzip, out, algorithm, limit, url)?;
+        if let Some(expected) = expected {
+            if expected != fetched.digest {
+                return Err(FetchError::HashMismatch {
+                    url: redact(url),
+                    expected: expected.to_string(),
+                    actual: fetched.digest.to_string(),
+                });
+            }
+        }
+        Ok(fetched)
+    }
+
+    /// A reader for the raw (still compressed) body of `url`. An empty URL is empty content.
+    fn open(&self, url: &str) -> Result<Box<dyn Read>, FetchError> {
+        if url.is_empty() {
+            return Ok(Box::new(io::empty()));
+        }
+        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("data") => data::open(url),
+            _ => Err(FetchError::UnsupportedScheme { url: redact(url) }),
+        }
+    }
+}
+
+/// Copies body → (gunzip) → hash → `out`, keeping read and write failures apart.
+fn copy(
+    raw: Box<dyn Read>,
+    gzip: bool,
+    out: &mut dyn Write,
+    algorithm: Algorithm,
+    limit: u64,
+    url: &str,
+) -> Result<Fetched, FetchError> {
+    let mut reader: Box<dyn Read> = if gzip {
+        Box::new(GzDecoder::new(raw))
+    } else {
+        raw
+    };
+    let mut sink = HashingWriter::new(out, algorithm);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total: u64 = 0;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(source) if gzip => {
+                return Err(FetchError::Decompress {
+                    url: redact(url),
+                    source,
+                })
+            }
+            Err(source) => {
+                return Err(FetchError::Read {
+                    url: redact(url),
+                    source,
+                })
+            }
+        };
+        total += n as u64;
+        if total > limit {
+            return Err(FetchError::TooLarge {
+                url: redact(url),
+                limit,
+            });
+        }
+        sink.write_all(&buf[..n])
+            .map_err(|source| FetchError::Write {
+                url: redact(url),
+                source,
+            })?;
+    }
+    sink.flush().map_err(|source| FetchError::Write {
+        url: redact(url),
+        source,
+    })?;
+    let (digest, size) = sink.finish();
+    Ok(Fetched { size, digest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+
+    fn res(source: &str) -> Resource {
+        Resource {
+            source: Some(source.to_owned()),
+            ..Resource::default()
+        }
+    }
+
+    #[test]
+    fn data_urls_decode() {
+        let (bytes, fetched) = Fetcher::default()
+            .fetch_to_vec(&res("data:,hello%20world"), 1024)
+            .expect("fetch");
+        assert_eq!(bytes, b"hello world");
+        assert_eq!(fetched.size, 11);
+        let (bytes, _) = Fetcher::default()
+            .fetch_to_vec(&res("data:;base64,aGk="), 1024)
+            .expect("fetch");
+        assert_eq!(bytes, b"hi");
+    }
+
+    #[test]
+    fn gzip_is_decompressed_and_the_hash_covers_the_result() {
+        let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"compressed content").expect("gzip");
+        let gz = enc.finish().expect("gzip");
+        let b64 = data_url_base64(&gz);
+        let mut r = res(&b64);
+        r.compression = Some("gzip".into());
+        r.verification.hash = Some(hash::sha512_of(b"compressed content").to_string());
+        let (bytes, _) = Fetcher::default().fetch_to_vec(&r, 1024).expect("fetch");
+        assert_eq!(bytes, b"compressed content");
+    }
+
+    #[test]
+    fn hash_mismatch_is_refused_without_printing_contents() {
+        let mut r = res("data:,secret-password");
+        r.verification.hash = Some(hash::sha512_of(b"other").to_string());
+        let err = Fetcher::default()
+            .fetch_to_vec(&r, 1024)
+            .expect_err("mismatch");
+        let msg = err.to_string();
+        assert!(msg.starts_with("hash mismatch for data:…"), "{msg}");
+        assert!(!msg.contains("secret"), "{msg}");
+    }
+
+    #[test]
+    fn corrupt_gzip_is_a_decompression_error() {
+        let mut r = res("data:,not-gzip");
+        r.compression = Some("gzip".into());
+        let err = Fetcher::default()
+            .fetch_to_vec(&r, 1024)
+            .expect_err("corrupt");
+        assert!(matches!(err, FetchError::Decompress { .. }), "{err}");
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let err = Fetcher::default()
+            .fetch_to_vec(&res("data:,0123456789"), 4)
+            .expect_err("too large");
+        assert!(matches!(err, FetchError::TooLarge { limit: 4, .. }));
+    }
+
+    #[test]
+    fn absent_source_is_empty_content() {
+        let (bytes, f) = Fetcher::default()
+            .fetch_to_vec(&Resource::default(), 4)
+            .expect("empty");
+        assert!(bytes.is_empty());
+        assert_eq!(f.size, 0);
+    }
+
+    fn data_url_base64(bytes: &[u8]) -> String {
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut s = String::from("data:;base64,");
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    s.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
+                } else {
+                    s.push('=');
+                }
+            }
+        }
+        s
+    }
+}

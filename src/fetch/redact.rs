@@ -1,0 +1,53 @@
+//! URLs as they may appear in logs and errors: `data:` URLs carry config contents and query
+//! strings often carry tokens, so neither is ever printed.
+
+/// A printable form of a URL with contents and credentials left out.
+pub fn redact(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("data:") {
+        let header = rest.split(',').next().unwrap_or("");
+        let media = header.split(';').next().unwrap_or("");
+        return format!("data:{media}… ({} bytes)", url.len());
+    }
+    let no_fragment = url.split('#').next().unwrap_or(url);
+    let (base, query) = match no_fragment.split_once('?') {
+        Some((b, _)) => (b, "?…"),
+        None => (no_fragment, ""),
+    };
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('/') {
+            Some((authority, path)) => format!("{scheme}://{}/{path}", strip_userinfo(authority)),
+            None => format!("{scheme}://{}", strip_userinfo(rest)),
+        },
+        None => base.to_owned(),
+    };
+    format!("{base}{query}")
+}
+
+fn strip_userinfo(authority: &str) -> &str {
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_survive() {
+        assert_eq!(
+            redact("data:text/plain;base64,c2VjcmV0"),
+            "data:text/plain… (31 bytes)"
+        );
+        assert_eq!(redact("data:,secret"), "data:… (12 bytes)");
+        assert_eq!(
+            redact("https://user:pw@host/a/b?token=x#f"),
+            "https://host/a/b?…"
+        );
+        assert_eq!(redact("http://host"), "http://host");
+        assert_eq!(
+            redact("tftp://10.0.0.1/config.ign"),
+            "tftp://10.0.0.1/config.ign"
+        );
+    }
+}
