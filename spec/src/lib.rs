@@ -14,6 +14,7 @@ pub mod path;
 mod position;
 pub mod report;
 pub mod schema;
+mod shape;
 pub mod source;
 mod translate;
 pub mod types;
@@ -88,7 +89,11 @@ fn parse_inner(input: &[u8], report: &mut Report) -> Option<(Config, SpecVersion
     // Unused keys are reported after everything else, as ignition-validate orders them.
     let mut unused = Report::new();
     gate::set_aside_newer_fields(version, &mut doc, &mut unused);
-    let config = deserialize(doc, report, &mut unused);
+    let config = if shape::check(&doc, report) {
+        deserialize(doc, report, &mut unused)
+    } else {
+        None
+    };
     if let Some(config) = &config {
         // Each version is validated by its own rules, then translated, as Ignition does.
         validate::validate(version, config, report);

@@ -30,11 +30,15 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, ign: &Ignition) {
         let at = jp!("ignition", "proxy", field);
         match scheme_of(url) {
             Err(msg) => ctx.error(at, msg),
-            Ok(s) if s == "http" && field == "httpsProxy" => ctx.warning(
+            Ok(s) if s == "http" && field == "httpsProxy" && url::Url::parse(url).is_ok() => ctx.warning(
                 at,
                 "insecure plaintext HTTP proxy specified for HTTPS resources: use an https proxy URL",
             ),
-            Ok(s) if s == "http" || s == "https" => {}
+            Ok(s) if s == "http" || s == "https" => {
+                if let Err(e) = url::Url::parse(url) {
+                    ctx.error(at, format!("unable to parse url: {e}"));
+                }
+            }
             Ok(_) => ctx.error(at, format!("proxies must be http(s): {field} must start with http:// or https://")),
         }
     }

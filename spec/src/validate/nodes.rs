@@ -77,6 +77,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, s: &Storage) {
     }
     for (i, l) in s.links.iter().enumerate() {
         let at = jp!("storage", "links", i);
+        check_path(ctx, &l.path, || at.key("path"));
         check_owner(ctx, &l.user, &l.group, &at);
     }
 }

@@ -81,8 +81,20 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, r: &Resource, at: &JsonPath, rule: Sou
         }
     }
     if let Some(hash) = r.verification.hash.as_deref() {
-        if let Err(msg) = check_hash(ctx.version, hash) {
-            ctx.error(at.key("verification").key("hash"), msg);
+        match check_hash(ctx.version, hash) {
+            Err(msg) => ctx.error(at.key("verification").key("hash"), msg),
+            // Ignition checks only the length; a digest that is not hex can never match.
+            Ok(())
+                if !hash
+                    .split_once('-')
+                    .is_some_and(|(_, h)| h.bytes().all(|b| b.is_ascii_hexdigit())) =>
+            {
+                ctx.warning(
+                    at.key("verification").key("hash"),
+                    "hash digest is not hexadecimal, so the content can never match it: copy the digest from sha512sum or sha256sum",
+                );
+            }
+            Ok(()) => {}
         }
     }
 }
@@ -423,6 +435,20 @@ mod tests {
         assert_clean(&f(
             r#"{"source":"http://x/k","httpHeaders":[{"name":"a","value":"b"}],"compression":"gzip"}"#,
         ));
+    }
+
+    #[test]
+    fn non_hex_digests_are_accepted_as_ignition_does_but_warned_about() {
+        let c = format!(
+            r#"{{"ignition":{{"version":"3.0.0"}},"storage":{{"files":[{{"path":"/a","contents":{{"source":"data:,x","verification":{{"hash":"sha512-{}"}}}}}}]}}}}"#,
+            "z".repeat(128)
+        );
+        assert_warning(
+            &c,
+            "$.storage.files.0.contents.verification.hash",
+            "hash digest is not hexadecimal",
+        );
+        assert!(crate::parse(c.as_bytes(), crate::Options::default()).is_ok());
     }
 
     #[test]

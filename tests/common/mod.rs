@@ -1,0 +1,291 @@
+//! Helpers shared by the corpus tests: running `kindling validate`, reading the negative
+//! corpus's `cases.tsv`, and collecting every failure so one run reports all of them.
+//!
+//! Each integration test crate compiles this module on its own and uses a different part of
+//! it, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The crate root (`/work/main` in a checkout).
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn negative_dir() -> PathBuf {
+    manifest_dir().join("tests/fixtures/negative")
+}
+
+pub fn positive_dir() -> PathBuf {
+    manifest_dir().join("tests/fixtures/positive")
+}
+
+/// Configs that the Butane compatibility corpus (in the shared folder beside the checkout)
+/// produced; every one of them must be valid.
+pub fn butane_cases_dir() -> PathBuf {
+    manifest_dir().join("../shared/compat/butane/cases")
+}
+
+/// What a finished command left behind.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The exit code, or `None` when the process was killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// Runs `program args…` to completion. A program that cannot be started is reported as
+    /// an outcome with no exit code and the reason in `stderr`, so callers can list it as a
+    /// failure like any other.
+    pub fn of(program: &Path, args: &[&Path]) -> Outcome {
+        match Command::new(program).args(args).output() {
+            Ok(out) => Outcome {
+                code: out.status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            },
+            Err(err) => Outcome {
+                code: None,
+                stdout: String::new(),
+                stderr: format!("could not run {}: {err}", program.display()),
+            },
+        }
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// The `error at PATH…: MESSAGE` lines of the output, as (path, message) pairs.
+    pub fn errors(&self) -> Vec<(String, String)> {
+        report_lines(&self.stdout, "error")
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code {
+            Some(code) => writeln!(f, "      exit code: {code}")?,
+            None => writeln!(
+                f,
+                "      exit code: none (killed by a signal or not started)"
+            )?,
+        }
+        write_block(f, "stdout", &self.stdout)?;
+        write_block(f, "stderr", &self.stderr)
+    }
+}
+
+fn write_block(f: &mut fmt::Formatter<'_>, name: &str, text: &str) -> fmt::Result {
+    if text.trim().is_empty() {
+        return writeln!(f, "      {name}: (empty)");
+    }
+    writeln!(f, "      {name}:")?;
+    for line in text.lines() {
+        writeln!(f, "        | {line}")?;
+    }
+    Ok(())
+}
+
+/// Parses report lines of one kind (`error`, `warning`) in the form
+/// `KIND at $.a.b, line L col C: message` or `KIND at $.a.b: message`.
+pub fn report_lines(output: &str, kind: &str) -> Vec<(String, String)> {
+    let prefix = format!("{kind} at ");
+    output
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix(&prefix)?;
+            let (location, message) = rest.split_once(": ")?;
+            let path = location.split(", line ").next().unwrap_or(location);
+            Some((path.to_owned(), message.to_owned()))
+        })
+        .collect()
+}
+
+/// The binary under test.
+pub fn kindling() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_kindling"))
+}
+
+/// `kindling validate FILE`.
+pub fn kindling_validate(file: &Path) -> Outcome {
+    Outcome::of(&kindling(), &[Path::new("validate"), file])
+}
+
+/// What ignition-validate (Debian's Ignition 2.14, spec 3.0.0 to 3.3.0) is expected to say
+/// about a negative case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IgnitionVerdict {
+    /// ignition-validate rejects the config.
+    Reject,
+    /// ignition-validate cannot judge it: the spec version is newer than it knows, or the
+    /// rule is one it does not have (Kindling is stricter there on purpose, or newer
+    /// Ignition releases added the rule).
+    NotApplicable,
+}
+
+/// One line of `tests/fixtures/negative/cases.tsv`.
+#[derive(Debug, Clone)]
+pub struct NegativeCase {
+    /// File name inside the negative folder.
+    pub file: String,
+    /// Where the error must be attached, such as `$.storage.files.0.path`.
+    pub path: String,
+    /// Lowercase text the error message must contain; empty means any message.
+    pub message: String,
+    pub ignition: IgnitionVerdict,
+}
+
+impl NegativeCase {
+    pub fn full_path(&self) -> PathBuf {
+        negative_dir().join(&self.file)
+    }
+}
+
+/// Reads `cases.tsv`. Lines starting with `#` and blank lines are skipped. Any malformed
+/// line is an error naming the line, so a broken table never silently drops cases.
+pub fn negative_cases() -> Result<Vec<NegativeCase>, String> {
+    let table = negative_dir().join("cases.tsv");
+    let text =
+        fs::read_to_string(&table).map_err(|e| format!("reading {}: {e}", table.display()))?;
+    let mut cases = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [file, path, message, verdict] = fields[..] else {
+            return Err(format!(
+                "{}:{}: expected 4 tab-separated fields, found {}: {line:?}",
+                table.display(),
+                n + 1,
+                fields.len()
+            ));
+        };
+        let ignition = match verdict {
+            "reject" => IgnitionVerdict::Reject,
+            "n/a" => IgnitionVerdict::NotApplicable,
+            other => {
+                return Err(format!(
+                    "{}:{}: verdict must be `reject` or `n/a`, found {other:?}",
+                    table.display(),
+                    n + 1
+                ))
+            }
+        };
+        cases.push(NegativeCase {
+            file: file.to_owned(),
+            path: path.to_owned(),
+            message: message.to_owned(),
+            ignition,
+        });
+    }
+    Ok(cases)
+}
+
+/// The `.json` files of a fixture folder, sorted by name.
+pub fn json_files(dir: &Path) -> Vec<PathBuf> {
+    files_with_extension(dir, "json")
+}
+
+/// The files of `dir` whose extension is `ext`, sorted by name. A missing folder yields
+/// an empty list.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == ext))
+        .collect();
+    files.sort();
+    files
+}
+
+pub fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The `ignition.version` string of a config file, when the file is JSON and has one.
+pub fn spec_version(file: &Path) -> Option<String> {
+    let bytes = fs::read(file).ok()?;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    doc.get("ignition")?
+        .get("version")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Whether Debian's ignition-validate (Ignition 2.14) knows this spec version's rules.
+pub fn ignition_validate_knows(version: &str) -> bool {
+    matches!(version, "3.0.0" | "3.1.0" | "3.2.0" | "3.3.0")
+}
+
+/// Looks a program up on `PATH`.
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Says that a test skipped its work, and why. It writes to stderr directly rather than
+/// through `eprintln!`, which the test harness captures and shows only for failing tests, so
+/// the skip is visible in an ordinary `cargo test` run.
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIP {test}: {why}");
+}
+
+/// Failures collected over a whole corpus, reported together at the end.
+#[derive(Debug, Default)]
+pub struct Failures {
+    entries: Vec<String>,
+}
+
+impl Failures {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, entry: impl Into<String>) {
+        self.entries.push(entry.into());
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Panics with every collected failure when there is at least one.
+    pub fn finish(self, checked: usize, what: &str) {
+        if self.entries.is_empty() {
+            eprintln!("{checked} {what}: all passed");
+            return;
+        }
+        let mut report = format!("{} of {checked} {what} failed:\n", self.entries.len());
+        // First one line per failure, to scan; then each failure with its full output.
+        for entry in &self.entries {
+            report.push_str("  - ");
+            report.push_str(entry.lines().next().unwrap_or_default());
+            report.push('\n');
+        }
+        report.push_str("\ndetails:\n\n");
+        for entry in &self.entries {
+            report.push_str(entry.trim_end());
+            report.push_str("\n\n");
+        }
+        panic!("{report}");
+    }
+}
