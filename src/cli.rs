@@ -25,6 +25,38 @@ pub struct Cli {
 pub enum Command {
     /// Check an Ignition config (spec 3.0.0 to 3.6.0) and print what is wrong with it.
     Validate(ValidateArgs),
+    /// Get the config from local sources; note in <run-dir>/neednet when the network is needed.
+    FetchOffline(StageArgs),
+    /// Get the config, with the network up (does nothing when fetch-offline already did).
+    Fetch(StageArgs),
+    /// Write files, directories, links, users, groups and systemd units into the root.
+    Files(StageArgs),
+}
+
+/// Options every stage takes (DESIGN.md §6).
+#[derive(Debug, Clone, Args)]
+pub struct StageArgs {
+    /// Which provider supplies the config (default: kindling.platform.id, else metal).
+    #[arg(long, value_name = "ID")]
+    pub platform: Option<String>,
+    /// The target root.
+    #[arg(long, value_name = "DIR", default_value = "/sysroot")]
+    pub root: PathBuf,
+    /// Where config.json, state.json and neednet live.
+    #[arg(long, value_name = "DIR", default_value = "/run/kindling")]
+    pub run_dir: PathBuf,
+    /// Where the trust policy and certificates live.
+    #[arg(long, value_name = "DIR", default_value = "/etc/kindling")]
+    pub trust_dir: PathBuf,
+    /// The kernel command line to read.
+    #[arg(long, value_name = "FILE", default_value = "/proc/cmdline")]
+    pub cmdline_file: PathBuf,
+    /// Base configs merged under the user config.
+    #[arg(long, value_name = "DIR", default_value = "/usr/lib/kindling/base.d")]
+    pub base_dir: PathBuf,
+    /// Give up on getting the root config and everything it references after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub config_timeout: u64,
 }
 
 #[derive(Debug, Args)]

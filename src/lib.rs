@@ -1,6 +1,10 @@
 //! Kindling: first-boot provisioning for image-based Linux, compatible with Ignition.
 
+pub mod atomic;
 pub mod cli;
+pub mod cmdline;
 pub mod commands;
 pub mod fetch;
 pub mod input;
+pub mod providers;
+pub mod stages;

@@ -6,9 +6,16 @@ use clap::Parser;
 use kindling::cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_target(false)
+        .format_timestamp_millis()
+        .init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => kindling::commands::validate::run(&args),
+        Command::FetchOffline(args) => kindling::commands::stage::fetch_offline(&args),
+        Command::Fetch(args) => kindling::commands::stage::fetch(&args),
+        Command::Files(args) => kindling::commands::stage::files(&args),
     };
     match result {
         Ok(code) => code,
@@ -17,7 +24,7 @@ fn main() -> ExitCode {
             for cause in err.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::from(kindling::cli::EXIT_USAGE)
+            ExitCode::FAILURE
         }
     }
 }

@@ -6,12 +6,18 @@ use std::process::ExitCode;
 use anyhow::Result;
 use kindling_spec::{Options, Report};
 
-use crate::cli::{ValidateArgs, EXIT_INVALID};
+use crate::cli::{ValidateArgs, EXIT_INVALID, EXIT_USAGE};
 use crate::input::read_config;
 
 /// Prints one line per report entry; exit 0 when valid (warnings allowed), 1 when not.
 pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
-    let bytes = read_config(&args.file)?;
+    let bytes = match read_config(&args.file) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
     let options = Options {
         strict: args.strict,
     };

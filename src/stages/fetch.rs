@@ -1,0 +1,198 @@
+//! Stages `fetch-offline` and `fetch`: find the user config, render its merge/replace chain,
+//! merge it over the base configs, validate, and hand it on as `<run-dir>/config.json`.
+//!
+//! fetch-offline uses only local sources. When the config (or anything it references) needs
+//! the network, it writes `<run-dir>/neednet` and stops without error; the fetch stage then
+//! runs once the network is up.
+
+use std::path::Path;
+use std::time::Instant;
+
+use kindling_spec::types::Resource;
+use kindling_spec::Config;
+
+use super::chain::{self, ChainError, Network};
+use super::runtime::{self, State};
+use super::StageContext;
+use crate::fetch::hash::sha512_of;
+use crate::fetch::redact::redact;
+use crate::fetch::{FetchError, Fetcher};
+use crate::providers;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchStageError {
+    #[error(transparent)]
+    Provider(#[from] providers::ProviderError),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error("fetching the config from {url} failed: {source}")]
+    RootFetch { url: String, source: FetchError },
+    #[error("getting the config took longer than {secs} s (the --config-timeout limit)")]
+    Timeout { secs: u64 },
+    #[error("reading base configs from {dir} failed: {source}")]
+    BaseDir { dir: String, source: std::io::Error },
+    #[error(transparent)]
+    Runtime(#[from] runtime::RuntimeError),
+    #[error("writing {path} failed: {source}")]
+    NeedNet {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// What the stage did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// config.json was written.
+    Fetched { source: String },
+    /// The network is needed; neednet was written.
+    NeedsNetwork { url: String },
+    /// fetch-offline already wrote config.json; nothing to do.
+    AlreadyFetched,
+}
+
+pub fn fetch_offline(ctx: &StageContext) -> Result<Outcome, FetchStageError> {
+    run(ctx, Network::Offline)
+}
+
+pub fn fetch(ctx: &StageContext) -> Result<Outcome, FetchStageError> {
+    if runtime::config_path(&ctx.run_dir).exists() {
+        return Ok(Outcome::AlreadyFetched);
+    }
+    run(ctx, Network::Online)
+}
+
+fn run(ctx: &StageContext, network: Network) -> Result<Outcome, FetchStageError> {
+    let started = Instant::now();
+    match build(ctx, network) {
+        Ok((config, state)) => {
+            if started.elapsed() > ctx.config_timeout {
+                return Err(FetchStageError::Timeout {
+                    secs: ctx.config_timeout.as_secs(),
+                });
+            }
+            runtime::write_config(&ctx.run_dir, &config, &state)?;
+            let _ = std::fs::remove_file(runtime::neednet_path(&ctx.run_dir));
+            log::info!(
+                "config from {} is valid; wrote {}",
+                state.source,
+                runtime::config_path(&ctx.run_dir).display()
+            );
+            Ok(Outcome::Fetched {
+                source: state.source,
+            })
+        }
+        Err(FetchStageError::Chain(ChainError::NeedsNetwork { url }))
+            if network == Network::Offline =>
+        {
+            let path = runtime::neednet_path(&ctx.run_dir);
+            std::fs::create_dir_all(&ctx.run_dir)
+                .and_then(|()| std::fs::write(&path, b""))
+                .map_err(|source| FetchStageError::NeedNet {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            log::info!("{url} needs the network; the fetch stage will get it");
+            Ok(Outcome::NeedsNetwork { url })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchStageError> {
+    let url = ctx.cmdline.value("config.url").filter(|u| !u.is_empty());
+    let (bytes, source) = match url {
+        Some(url) => {
+            if network == Network::Offline && chain::needs_network(url) {
+                return Err(ChainError::NeedsNetwork { url: redact(url) }.into());
+            }
+            let root = Resource {
+                source: Some(url.to_owned()),
+                ..Resource::default()
+            };
+            let fetcher = Fetcher::new(crate::fetch::FetchSettings {
+                total_timeout: Some(ctx.config_timeout),
+                ..Default::default()
+            });
+            let (bytes, _) = fetcher
+                .fetch_to_vec(&root, kindling_spec::source::MAX_CONFIG_BYTES as u64 + 1)
+                .map_err(|source| FetchStageError::RootFetch {
+                    url: redact(url),
+                    source,
+                })?;
+            (Some(bytes), redact(url))
+        }
+        None => {
+            let provider = providers::for_platform(&ctx.platform, &ctx.env)?;
+            (provider.fetch_config()?, provider.describe())
+        }
+    };
+    let mut state = State {
+        source,
+        ..State::default()
+    };
+    let user = match bytes.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
+        None => {
+            log::info!(
+                "no user config from {}; provisioning from base configs only",
+                state.source
+            );
+            state.source = format!("{} (no user config)", state.source);
+            None
+        }
+        Some(bytes) => {
+            state.config_digest = Some(sha512_of(&bytes).to_string());
+            let mut chain = chain::root_chain(url);
+            let config = chain::parse(&bytes, &chain)?;
+            let rendered = chain::render(config, &mut chain, network)?;
+            state.fetched = rendered.fetched;
+            Some(rendered.config)
+        }
+    };
+    let mut config = base_config(&ctx.base_dir, network, &mut state)?;
+    if let Some(user) = user {
+        config = kindling_spec::merge::merge(&config, &user).map_err(|e| ChainError::Invalid {
+            chain: "base configs + user config".into(),
+            report: e.to_string(),
+        })?;
+    }
+    config.ignition.version = kindling_spec::SpecVersion::NEWEST.to_string();
+    Ok((config, state))
+}
+
+/// `base.d/*.json` in name order, merged into one config that the user config goes over.
+fn base_config(dir: &Path, network: Network, state: &mut State) -> Result<Config, FetchStageError> {
+    let mut config = Config::default();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(config),
+        Err(source) => {
+            return Err(FetchStageError::BaseDir {
+                dir: dir.display().to_string(),
+                source,
+            })
+        }
+    };
+    let mut paths: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let bytes = std::fs::read(&path).map_err(|source| FetchStageError::BaseDir {
+            dir: path.display().to_string(),
+            source,
+        })?;
+        let mut chain = vec![path.display().to_string()];
+        let base = chain::render(chain::parse(&bytes, &chain)?, &mut chain, network)?;
+        state.fetched.extend(base.fetched);
+        config = kindling_spec::merge::merge(&config, &base.config).map_err(|e| {
+            ChainError::Invalid {
+                chain: path.display().to_string(),
+                report: e.to_string(),
+            }
+        })?;
+    }
+    Ok(config)
+}

@@ -1,0 +1,31 @@
+//! The provisioning stages, run one per process in the order the dracut units give them:
+//! fetch-offline, fetch, kargs, disks, mount, files, umount.
+
+pub mod chain;
+pub mod fetch;
+pub mod files;
+pub mod runtime;
+
+use std::path::PathBuf;
+
+use crate::cmdline::Cmdline;
+use crate::providers::Environment;
+
+/// Everything a stage needs to know about where it runs.
+#[derive(Debug, Clone)]
+pub struct StageContext {
+    /// The target root (normally /sysroot).
+    pub root: PathBuf,
+    /// Where config.json, state.json and neednet live (normally /run/kindling).
+    pub run_dir: PathBuf,
+    /// Policy and certificates (normally /etc/kindling).
+    pub trust_dir: PathBuf,
+    /// Base configs merged under the user config (normally /usr/lib/kindling/base.d).
+    pub base_dir: PathBuf,
+    pub cmdline: Cmdline,
+    /// The platform id: the flag, else `kindling.platform.id`, else `metal`.
+    pub platform: String,
+    pub env: Environment,
+    /// Overall limit on getting the root config and its references.
+    pub config_timeout: std::time::Duration,
+}
