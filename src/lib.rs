@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod cli;
 pub mod cmdline;
+pub mod command;
 pub mod commands;
 pub mod fetch;
 pub mod input;

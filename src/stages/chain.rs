@@ -162,7 +162,7 @@ pub fn needs_network(url: &str) -> bool {
 }
 
 /// Fetch settings from a config's `ignition` section; CA bundles are fetched here.
-fn fetcher_for(
+pub fn fetcher_for(
     ign: &Ignition,
     chain: &[String],
     network: Network,

@@ -1,0 +1,205 @@
+//! The one way Kindling runs external programs (useradd, sgdisk, mkfs, …). Every failure
+//! carries the full command line and what the program wrote to stderr, so the journal alone
+//! tells what went wrong.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::process::{Command, Output, Stdio};
+
+/// A command to run, with a human description that becomes the progress line.
+#[derive(Debug)]
+pub struct Cmd {
+    what: String,
+    command: Command,
+    /// Arguments that must not be shown (passwords, keys): shown as `<redacted>`.
+    secret_args: Vec<usize>,
+    args_shown: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{what}: could not start `{cmdline}`: {source}")]
+    Spawn {
+        what: String,
+        cmdline: String,
+        source: std::io::Error,
+    },
+    #[error("{what}: `{cmdline}` failed ({status}){}", stderr_suffix(.stderr))]
+    Failed {
+        what: String,
+        cmdline: String,
+        status: String,
+        stderr: String,
+    },
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    let trimmed = stderr.trim();
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!(":\n{trimmed}")
+    }
+}
+
+impl Cmd {
+    /// `what` says what the command is for, e.g. "creating user core".
+    pub fn new(what: impl Into<String>, program: impl AsRef<OsStr>) -> Self {
+        let program = program.as_ref();
+        Self {
+            what: what.into(),
+            command: Command::new(program),
+            secret_args: Vec::new(),
+            args_shown: vec![program.to_string_lossy().into_owned()],
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args_shown
+            .push(shell_quote(&arg.as_ref().to_string_lossy()));
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        for a in args {
+            self = self.arg(a);
+        }
+        self
+    }
+
+    /// An argument that is never printed (a password hash, a key).
+    pub fn secret_arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.secret_args.push(self.args_shown.len());
+        self.args_shown.push("<redacted>".to_owned());
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    /// The command line as it appears in logs and errors.
+    pub fn cmdline(&self) -> String {
+        self.args_shown.join(" ")
+    }
+
+    /// Runs the command to completion; a non-zero exit is an error.
+    pub fn run(self) -> Result<Output, CommandError> {
+        self.run_with_input(None)
+    }
+
+    /// Runs the command with `input` on its standard input (never logged).
+    pub fn run_with_input(mut self, input: Option<&[u8]>) -> Result<Output, CommandError> {
+        let cmdline = self.cmdline();
+        log::debug!("{}: running {cmdline}", self.what);
+        self.command
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let spawn_err = |source| CommandError::Spawn {
+            what: self.what.clone(),
+            cmdline: cmdline.clone(),
+            source,
+        };
+        let mut child = self.command.spawn().map_err(spawn_err)?;
+        if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
+            use std::io::Write;
+            // A program that exits without reading all input reports its own error below.
+            let _ = stdin.write_all(bytes);
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|source| CommandError::Spawn {
+                what: self.what.clone(),
+                cmdline: cmdline.clone(),
+                source,
+            })?;
+        if output.status.success() {
+            Ok(output)
+        } else {
+            Err(CommandError::Failed {
+                what: self.what,
+                cmdline,
+                status: output.status.to_string(),
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            })
+        }
+    }
+}
+
+impl fmt::Display for Cmd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.cmdline())
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_carry_the_command_line_and_stderr() {
+        let err = Cmd::new("testing failure", "sh")
+            .args(["-c", "echo boom >&2; exit 3"])
+            .run()
+            .expect_err("fails");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(
+                "testing failure: `sh -c 'echo boom >&2; exit 3'` failed (exit status: 3)"
+            ),
+            "{msg}"
+        );
+        assert!(msg.ends_with("boom"), "{msg}");
+    }
+
+    #[test]
+    fn secrets_are_never_shown() {
+        let err = Cmd::new("setting a password", "false")
+            .secret_arg("$6$hash")
+            .run()
+            .expect_err("fails");
+        assert!(!err.to_string().contains("$6$hash"));
+        assert!(err.to_string().contains("<redacted>"));
+    }
+
+    #[test]
+    fn missing_programs_are_named() {
+        let err = Cmd::new("running nothing", "/nonexistent/prog")
+            .run()
+            .expect_err("fails");
+        assert!(err
+            .to_string()
+            .contains("could not start `/nonexistent/prog`"));
+    }
+
+    #[test]
+    fn input_goes_to_stdin() {
+        let out = Cmd::new("echoing", "cat")
+            .run_with_input(Some(b"hi"))
+            .expect("runs");
+        assert_eq!(out.stdout, b"hi");
+    }
+}

@@ -1,0 +1,1 @@
+//! flint: Butane-compatible YAML to Ignition JSON.

@@ -1,0 +1,3 @@
+//! The `flint` binary.
+
+fn main() {}
