@@ -20,7 +20,7 @@ pub const MAX_NESTING: usize = 128;
 pub enum SourceError {
     #[error("config is empty: provide a JSON object with at least {{\"ignition\": {{\"version\": \"3.6.0\"}}}}")]
     Empty,
-    #[error("config is {size} bytes, larger than the limit of {limit} bytes: move large contents to remote resources referenced by URL")]
+    #[error("config is larger than the limit of {limit} bytes ({size} bytes read): move large contents to remote resources referenced by URL")]
     TooLarge { size: usize, limit: usize },
     #[error("config is not valid UTF-8 (byte offset {offset}): save it as UTF-8 text")]
     InvalidUtf8 { offset: usize, position: Position },
