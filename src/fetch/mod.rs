@@ -4,7 +4,9 @@
 
 mod data;
 pub mod hash;
+mod http;
 pub mod redact;
+mod tftp;
 
 use std::io::{self, Read, Write};
 use std::time::Duration;
@@ -51,7 +53,7 @@ pub struct Fetched {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("unsupported URL scheme in {url}: use http, https, tftp or data")]
+    #[error("unsupported URL scheme in {url}: Kindling fetches http, https, tftp and data URLs (s3, gs and arn come with the cloud providers)")]
     UnsupportedScheme { url: String },
     #[error("invalid data URL {url}: {reason}")]
     InvalidDataUrl { url: String, reason: String },
@@ -81,15 +83,27 @@ pub enum FetchError {
     Write { url: String, source: io::Error },
 }
 
-/// Fetches resources with one set of settings.
+/// Fetches resources with one set of settings. The HTTP client is built on first use.
 #[derive(Debug, Default)]
 pub struct Fetcher {
     settings: FetchSettings,
+    client: std::sync::OnceLock<reqwest::blocking::Client>,
 }
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Self {
-        Self { settings }
+        Self {
+            settings,
+            client: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn http_client(&self) -> Result<&reqwest::blocking::Client, FetchError> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let c = http::client(&self.settings)?;
+        Ok(self.client.get_or_init(|| c))
     }
 
     pub fn settings(&self) -> &FetchSettings {
@@ -131,7 +145,7 @@ impl Fetcher {
                 actual: "not computed".to_owned(),
             })?;
         let algorithm = expected.as_ref().map_or(Algorithm::Sha512, |d| d.algorithm);
-        let raw = self.open(url)?;
+        let raw = self.open(url, &res.http_headers)?;
         let gzip = res.compression.as_deref() == Some("gzip");
         let fetched = copy(raw, gzip, out, algorithm, limit, url)?;
         if let Some(expected) = expected {
@@ -147,13 +161,19 @@ impl Fetcher {
     }
 
     /// A reader for the raw (still compressed) body of `url`. An empty URL is empty content.
-    fn open(&self, url: &str) -> Result<Box<dyn Read>, FetchError> {
+    fn open(
+        &self,
+        url: &str,
+        headers: &[kindling_spec::types::HttpHeader],
+    ) -> Result<Box<dyn Read>, FetchError> {
         if url.is_empty() {
             return Ok(Box::new(io::empty()));
         }
         let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
         match scheme.as_deref() {
             Some("data") => data::open(url),
+            Some("http" | "https") => http::open(self.http_client()?, &self.settings, url, headers),
+            Some("tftp") => tftp::open(&self.settings, url),
             _ => Err(FetchError::UnsupportedScheme { url: redact(url) }),
         }
     }

@@ -1,0 +1,243 @@
+//! http and https: retries with backoff, config CAs and proxies, headers that do not follow
+//! a redirect to another host, and deadlines.
+
+use std::io::{self, Read};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use kindling_spec::types::HttpHeader;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::{redirect, StatusCode, Url};
+
+use super::redact::redact;
+use super::{FetchError, FetchSettings};
+
+const MAX_REDIRECTS: usize = 10;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Without `httpTotal`, retrying stops after this long.
+pub const DEFAULT_RETRY_WINDOW: Duration = Duration::from_secs(300);
+
+static CRYPTO: Once = Once::new();
+
+pub(super) fn client(settings: &FetchSettings) -> Result<Client, FetchError> {
+    // ring, not aws-lc: smaller, and no C toolchain needed in the initramfs build.
+    CRYPTO.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    let setup = |reason: String| FetchError::Transport {
+        url: "(client setup)".into(),
+        reason,
+    };
+    let mut builder = Client::builder()
+        .user_agent(concat!("Kindling/", env!("CARGO_PKG_VERSION")))
+        .redirect(redirect::Policy::none())
+        .connect_timeout(settings.response_headers_timeout)
+        .timeout(settings.response_headers_timeout);
+    let mut certs = Vec::new();
+    for pem in &settings.ca_bundles {
+        let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            setup(format!(
+                "a CA bundle from ignition.security.tls is not valid PEM: {e}"
+            ))
+        })?;
+        certs.extend(bundle);
+    }
+    if !certs.is_empty() {
+        builder = builder.tls_certs_merge(certs);
+    }
+    let no_proxy = reqwest::NoProxy::from_string(&settings.no_proxy.join(","));
+    for (url, https) in [(&settings.http_proxy, false), (&settings.https_proxy, true)] {
+        if let Some(url) = url.as_deref().filter(|u| !u.is_empty()) {
+            let proxy = if https {
+                reqwest::Proxy::https(url)
+            } else {
+                reqwest::Proxy::http(url)
+            }
+            .map_err(|e| setup(format!("proxy {}: {e}", redact(url))))?;
+            builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
+        }
+    }
+    builder.build().map_err(|e| setup(e.to_string()))
+}
+
+/// Opens `url`, retrying transport errors and 5xx answers until the deadline.
+pub(super) fn open(
+    client: &Client,
+    settings: &FetchSettings,
+    url: &str,
+    headers: &[HttpHeader],
+) -> Result<Box<dyn Read>, FetchError> {
+    let started = Instant::now();
+    let window = settings.total_timeout.unwrap_or(DEFAULT_RETRY_WINDOW);
+    let deadline = started + window;
+    let extra = header_map(headers, url)?;
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempt = 1;
+    loop {
+        let result = follow(client, url, &extra);
+        let retry_reason = match result {
+            Ok(resp) if resp.status().is_success() => {
+                let total = resp.content_length();
+                return Ok(Box::new(Body {
+                    inner: resp,
+                    url: redact(url),
+                    read: 0,
+                    total,
+                    deadline: settings.total_timeout.map(|t| started + t),
+                    last_log: Instant::now(),
+                }));
+            }
+            Ok(resp) if resp.status() == StatusCode::NOT_FOUND => {
+                return Err(FetchError::NotFound { url: redact(url) });
+            }
+            Ok(resp) if resp.status().is_client_error() => {
+                return Err(FetchError::Status {
+                    url: redact(url),
+                    status: resp.status().as_u16(),
+                    hint: "the server refused the request; check the URL and httpHeaders",
+                });
+            }
+            Ok(resp) => format!("HTTP {}", resp.status().as_u16()),
+            Err(e) => e,
+        };
+        let now = Instant::now();
+        if now + backoff > deadline {
+            return Err(FetchError::Transport {
+                url: redact(url),
+                reason: format!(
+                    "{retry_reason}; gave up after {attempt} attempts in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                ),
+            });
+        }
+        log::warn!(
+            "fetching {}: {retry_reason}; retrying in {} ms (attempt {attempt})",
+            redact(url),
+            backoff.as_millis()
+        );
+        std::thread::sleep(jitter(backoff));
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+        attempt += 1;
+    }
+}
+
+/// Up to a quarter less than `d`, so that many machines booting at once spread out.
+fn jitter(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.subsec_nanos());
+    d - d.mul_f64(f64::from(nanos % 1000) / 4000.0)
+}
+
+fn header_map(headers: &[HttpHeader], url: &str) -> Result<HeaderMap, FetchError> {
+    let mut map = HeaderMap::new();
+    for h in headers {
+        let bad = |what: &str| FetchError::Transport {
+            url: redact(url),
+            reason: format!("httpHeaders entry {:?} has an invalid {what}", h.name),
+        };
+        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| bad("name"))?;
+        let value =
+            HeaderValue::from_str(h.value.as_deref().unwrap_or("")).map_err(|_| bad("value"))?;
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
+/// Sends the request and follows redirects by hand, dropping the config's headers as soon as
+/// a redirect leads to another host (they often carry credentials).
+fn follow(client: &Client, url: &str, extra: &HeaderMap) -> Result<Response, String> {
+    let mut current = Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
+    let origin = (
+        current.scheme().to_owned(),
+        current.host_str().map(str::to_owned),
+        current.port_or_known_default(),
+    );
+    for _ in 0..=MAX_REDIRECTS {
+        let same_origin = (
+            current.scheme().to_owned(),
+            current.host_str().map(str::to_owned),
+            current.port_or_known_default(),
+        ) == origin;
+        let mut req = client.get(current.clone());
+        if same_origin {
+            req = req.headers(extra.clone());
+        }
+        let resp = req.send().map_err(describe)?;
+        if !resp.status().is_redirection() {
+            return Ok(resp);
+        }
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .ok_or_else(|| format!("HTTP {} without a Location header", resp.status().as_u16()))?;
+        current = current
+            .join(location)
+            .map_err(|e| format!("bad redirect Location: {e}"))?;
+    }
+    Err(format!("more than {MAX_REDIRECTS} redirects"))
+}
+
+/// The error chain of a reqwest error, which names TLS and connection problems precisely.
+fn describe(err: reqwest::Error) -> String {
+    let mut out = String::new();
+    let mut cur: Option<&dyn std::error::Error> = Some(&err);
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+        cur = e.source();
+    }
+    out
+}
+
+/// The response body, with the total deadline enforced and progress logged.
+struct Body {
+    inner: Response,
+    url: String,
+    read: u64,
+    total: Option<u64>,
+    deadline: Option<Instant>,
+    last_log: Instant,
+}
+
+impl Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.deadline.is_some_and(|d| Instant::now() > d) {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "ignition.timeouts.httpTotal expired during the download",
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if n == 0 {
+            if let Some(total) = self.total.filter(|t| *t != self.read) {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("body ended after {} of {total} bytes", self.read),
+                ));
+            }
+        }
+        if self.last_log.elapsed() >= Duration::from_secs(5) {
+            self.last_log = Instant::now();
+            match self.total {
+                Some(t) => log::info!(
+                    "fetching {}: {} of {} MiB",
+                    self.url,
+                    self.read >> 20,
+                    t >> 20
+                ),
+                None => log::info!("fetching {}: {} MiB", self.url, self.read >> 20),
+            }
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,291 @@
+//! The fetch layer against real servers on 127.0.0.1: retries, status handling, redirects,
+//! truncation, hashes, gzip and TLS with config CAs.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kindling::fetch::hash::sha512_of;
+use kindling::fetch::{FetchError, FetchSettings, Fetcher};
+use kindling_spec::types::{HttpHeader, Resource};
+use support::{ok, redirect, status, truncated, Server};
+
+fn res(url: &str) -> Resource {
+    Resource {
+        source: Some(url.to_owned()),
+        ..Resource::default()
+    }
+}
+
+fn quick() -> FetchSettings {
+    FetchSettings {
+        response_headers_timeout: Duration::from_secs(2),
+        total_timeout: Some(Duration::from_secs(3)),
+        ..FetchSettings::default()
+    }
+}
+
+fn get(settings: FetchSettings, r: &Resource) -> Result<Vec<u8>, FetchError> {
+    Fetcher::new(settings)
+        .fetch_to_vec(r, 1 << 30)
+        .map(|(b, _)| b)
+}
+
+#[test]
+fn fetches_and_sends_user_agent_and_headers() {
+    let server = Server::start("127.0.0.1", |_, _| ok(b"hello"));
+    let mut r = res(&server.url("/file"));
+    r.http_headers = vec![HttpHeader {
+        name: "X-Token".into(),
+        value: Some("abc".into()),
+    }];
+    assert_eq!(get(quick(), &r).expect("fetch"), b"hello");
+    let reqs = server.requests.lock().expect("lock");
+    assert_eq!(reqs[0].header("X-Token"), Some("abc"));
+    assert!(reqs[0]
+        .header("User-Agent")
+        .is_some_and(|ua| ua.starts_with("Kindling/")));
+}
+
+#[test]
+fn not_found_is_final_and_says_so() {
+    let server = Server::start("127.0.0.1", |_, _| status(404, "Not Found"));
+    let err = get(quick(), &res(&server.url("/missing"))).expect_err("404");
+    assert_eq!(
+        err.to_string(),
+        format!("not found: {}", server.url("/missing"))
+    );
+    assert_eq!(
+        server.hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "4xx is not retried"
+    );
+}
+
+#[test]
+fn server_errors_are_retried_until_success() {
+    let server = Server::start("127.0.0.1", |_, n| {
+        if n < 2 {
+            status(503, "Unavailable")
+        } else {
+            ok(b"third time")
+        }
+    });
+    assert_eq!(
+        get(quick(), &res(&server.url("/c"))).expect("fetch"),
+        b"third time"
+    );
+    assert_eq!(server.hits.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[test]
+fn server_errors_until_http_total_expires_fail() {
+    let server = Server::start("127.0.0.1", |_, _| status(500, "Broken"));
+    let settings = FetchSettings {
+        total_timeout: Some(Duration::from_secs(1)),
+        ..quick()
+    };
+    let started = Instant::now();
+    let err = get(settings, &res(&server.url("/c"))).expect_err("gives up");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "stops near httpTotal"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("HTTP 500") && msg.contains("gave up after"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn truncated_bodies_are_refused() {
+    let server = Server::start("127.0.0.1", |_, _| truncated(b"only half", 100));
+    let err = get(quick(), &res(&server.url("/t"))).expect_err("truncated");
+    assert!(matches!(err, FetchError::Read { .. }), "{err}");
+}
+
+#[test]
+fn hashes_are_checked_over_the_body() {
+    let server = Server::start("127.0.0.1", |_, _| ok(b"payload"));
+    let mut r = res(&server.url("/h"));
+    r.verification.hash = Some(sha512_of(b"payload").to_string());
+    assert!(get(quick(), &r).is_ok());
+    r.verification.hash = Some(sha512_of(b"tampered").to_string());
+    assert!(matches!(
+        get(quick(), &r),
+        Err(FetchError::HashMismatch { .. })
+    ));
+}
+
+#[test]
+fn headers_do_not_follow_a_redirect_to_another_host() {
+    let other = Server::start("127.0.0.2", |_, _| ok(b"elsewhere"));
+    let target = other.url("/x");
+    let first = Server::start("127.0.0.1", move |req, _| {
+        if req.path == "/same" {
+            redirect("/final")
+        } else if req.path == "/final" {
+            ok(b"here")
+        } else {
+            redirect(&target)
+        }
+    });
+    let header = vec![HttpHeader {
+        name: "Authorization".into(),
+        value: Some("secret".into()),
+    }];
+    let mut r = res(&first.url("/away"));
+    r.http_headers = header.clone();
+    assert_eq!(get(quick(), &r).expect("redirected"), b"elsewhere");
+    assert_eq!(
+        other.requests.lock().expect("lock")[0].header("Authorization"),
+        None
+    );
+
+    let mut r = res(&first.url("/same"));
+    r.http_headers = header;
+    assert_eq!(get(quick(), &r).expect("redirected"), b"here");
+    let reqs = first.requests.lock().expect("lock");
+    assert_eq!(
+        reqs.last().expect("final request").header("Authorization"),
+        Some("secret")
+    );
+}
+
+#[test]
+fn unreachable_servers_fail_with_the_reason() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let settings = FetchSettings {
+        total_timeout: Some(Duration::from_millis(500)),
+        ..quick()
+    };
+    let err = get(settings, &res(&format!("http://127.0.0.1:{port}/c"))).expect_err("refused");
+    assert!(err.to_string().to_lowercase().contains("connect"), "{err}");
+}
+
+/// A CA and a server certificate for 127.0.0.1, made with openssl.
+fn make_certs(dir: &std::path::Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Kindling Test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "srv.key",
+        "-out",
+        "srv.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").expect("ext");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "srv.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "srv.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn https_trusts_only_known_cas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    make_certs(dir.path());
+    std::fs::File::create(dir.path().join("config.ign"))
+        .and_then(|mut f| f.write_all(b"over tls"))
+        .expect("file");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let _server = Killed(
+        Command::new("openssl")
+            .args([
+                "s_server",
+                "-quiet",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-cert",
+                "srv.pem",
+                "-key",
+                "srv.key",
+                "-WWW",
+            ])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl s_server"),
+    );
+    let url = format!("https://127.0.0.1:{port}/config.ign");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let unknown = FetchSettings {
+        total_timeout: Some(Duration::from_millis(800)),
+        ..quick()
+    };
+    let err = get(unknown, &res(&url)).expect_err("unknown CA");
+    assert!(err.to_string().contains("certificate"), "{err}");
+
+    let trusted = FetchSettings {
+        ca_bundles: vec![std::fs::read(dir.path().join("ca.pem")).expect("ca")],
+        ..quick()
+    };
+    assert_eq!(get(trusted, &res(&url)).expect("trusted CA"), b"over tls");
+}
