@@ -1,0 +1,278 @@
+//! Stages fetch-offline and fetch, run as the dracut units run them.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::{ok, status, Server};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(cmdline: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("cmdline"), cmdline).expect("cmdline");
+        Env { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run_dir(&self) -> PathBuf {
+        self.path("run")
+    }
+
+    fn stage(&self, stage: &str, extra_env: &[(&str, &Path)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindling"));
+        cmd.arg(stage)
+            .arg("--run-dir")
+            .arg(self.run_dir())
+            .arg("--cmdline-file")
+            .arg(self.path("cmdline"))
+            .arg("--base-dir")
+            .arg(self.path("base.d"))
+            .arg("--config-timeout")
+            .arg("20")
+            .env_remove("KINDLING_CONFIG_FILE")
+            .env_remove("IGNITION_CONFIG_FILE")
+            .env("KINDLING_SYSFS", self.path("sys"));
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("kindling runs")
+    }
+
+    fn config(&self) -> serde_json::Value {
+        let bytes = std::fs::read(self.run_dir().join("config.json")).expect("config.json written");
+        serde_json::from_slice(&bytes).expect("config.json is JSON")
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}\n{}",
+        o.status.code(),
+        stderr(o)
+    );
+}
+
+#[track_caller]
+fn assert_fails(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+    assert!(
+        stderr(o).contains(needle),
+        "expected {needle:?} in:\n{}",
+        stderr(o)
+    );
+}
+
+const FILE_CFG: &str = r#"{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/etc/motd","contents":{"source":"data:,hi"}}]}}"#;
+
+#[test]
+fn file_platform_writes_config_json_0600() {
+    let env = Env::new("root=/dev/vda kindling.firstboot kindling.platform.id=file");
+    std::fs::write(env.path("user.ign"), FILE_CFG).expect("config");
+    let out = env.stage(
+        "fetch-offline",
+        &[("IGNITION_CONFIG_FILE", &env.path("user.ign"))],
+    );
+    assert_ok(&out);
+    let cfg = env.config();
+    assert_eq!(cfg["ignition"]["version"], "3.6.0");
+    assert_eq!(cfg["storage"]["files"][0]["path"], "/etc/motd");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(env.run_dir().join("config.json"))
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(!env.run_dir().join("neednet").exists());
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.run_dir().join("state.json")).expect("state"))
+            .expect("json");
+    assert!(state["configDigest"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("sha512-")));
+}
+
+#[test]
+fn platform_comes_from_the_ignition_alias() {
+    let env = Env::new("ignition.firstboot ignition.platform.id=qemu");
+    let fw = env.path("sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config");
+    std::fs::create_dir_all(&fw).expect("fw_cfg dir");
+    std::fs::write(fw.join("raw"), FILE_CFG).expect("raw");
+    assert_ok(&env.stage("fetch-offline", &[]));
+    assert_eq!(env.config()["storage"]["files"][0]["path"], "/etc/motd");
+}
+
+#[test]
+fn no_config_is_not_an_error() {
+    let env = Env::new("kindling.platform.id=qemu");
+    assert_ok(&env.stage("fetch-offline", &[]));
+    assert_eq!(env.config()["ignition"]["version"], "3.6.0");
+}
+
+#[test]
+fn remote_config_needs_the_network_then_fetch_gets_it() {
+    let server = Server::start("127.0.0.1", |_, _| ok(FILE_CFG.as_bytes()));
+    let env = Env::new(&format!(
+        "kindling.config.url={}",
+        server.url("/config.ign")
+    ));
+    assert_ok(&env.stage("fetch-offline", &[]));
+    assert!(env.run_dir().join("neednet").exists());
+    assert!(!env.run_dir().join("config.json").exists());
+    assert_eq!(
+        server.hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "offline stage stays offline"
+    );
+    assert_ok(&env.stage("fetch", &[]));
+    assert_eq!(env.config()["storage"]["files"][0]["path"], "/etc/motd");
+    assert!(!env.run_dir().join("neednet").exists());
+}
+
+#[test]
+fn fetch_does_nothing_after_fetch_offline_succeeded() {
+    let env = Env::new("kindling.platform.id=file");
+    std::fs::write(env.path("user.ign"), FILE_CFG).expect("config");
+    assert_ok(&env.stage(
+        "fetch-offline",
+        &[("KINDLING_CONFIG_FILE", &env.path("user.ign"))],
+    ));
+    let out = env.stage("fetch", &[]);
+    assert_ok(&out);
+    assert!(stderr(&out).contains("already fetched"), "{}", stderr(&out));
+}
+
+#[test]
+fn merge_chain_is_rendered_depth_first() {
+    let child = Server::start("127.0.0.1", |_, _| {
+        ok(br#"{"ignition":{"version":"3.2.0"},"storage":{"files":[{"path":"/a","mode":384},{"path":"/c"}]}}"#)
+    });
+    let root = format!(
+        r#"{{"ignition":{{"version":"3.2.0","config":{{"merge":[{{"source":"{}"}},{{"source":"data:,%7B%22ignition%22%3A%7B%22version%22%3A%223.2.0%22%7D%2C%22storage%22%3A%7B%22files%22%3A%5B%7B%22path%22%3A%22%2Fb%22%7D%5D%7D%7D"}}]}}}},"storage":{{"files":[{{"path":"/a","mode":420}}]}}}}"#,
+        child.url("/child.ign")
+    );
+    let env = Env::new("kindling.platform.id=file");
+    std::fs::write(env.path("user.ign"), root).expect("config");
+    let file = [("KINDLING_CONFIG_FILE", env.path("user.ign"))];
+    let file: Vec<(&str, &Path)> = file.iter().map(|(k, v)| (*k, v.as_path())).collect();
+    assert_ok(&env.stage("fetch-offline", &file));
+    assert!(
+        env.run_dir().join("neednet").exists(),
+        "the http child needs the network"
+    );
+    assert_ok(&env.stage("fetch", &file));
+    let files = &env.config()["storage"]["files"];
+    let paths: Vec<&str> = files
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(paths, ["/a", "/c", "/b"]);
+    assert_eq!(files[0]["mode"], 384, "the child's mode wins");
+}
+
+#[test]
+fn merge_cycles_are_refused_with_the_chain() {
+    let server = Server::start("127.0.0.1", |req, _| {
+        let next = if req.path == "/a.ign" {
+            "/b.ign"
+        } else {
+            "/a.ign"
+        };
+        let host = req.header("Host").unwrap_or("127.0.0.1").to_owned();
+        ok(format!(r#"{{"ignition":{{"version":"3.1.0","config":{{"merge":[{{"source":"http://{host}{next}"}}]}}}}}}"#).as_bytes())
+    });
+    let env = Env::new(&format!("kindling.config.url={}", server.url("/a.ign")));
+    let out = env.stage("fetch", &[]);
+    assert_fails(&out, "config references form a cycle");
+    assert!(
+        stderr(&out).contains("/a.ign → ") && stderr(&out).contains("/b.ign → "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.run_dir().join("config.json").exists());
+}
+
+#[test]
+fn invalid_configs_fail_with_the_report() {
+    let env = Env::new("kindling.platform.id=file");
+    std::fs::write(
+        env.path("user.ign"),
+        r#"{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"rel"}]}}"#,
+    )
+    .expect("cfg");
+    let out = env.stage(
+        "fetch-offline",
+        &[("KINDLING_CONFIG_FILE", &env.path("user.ign"))],
+    );
+    assert_fails(
+        &out,
+        "error at $.storage.files.0.path, line 1 col 61: path not absolute",
+    );
+    assert!(!env.run_dir().join("config.json").exists());
+}
+
+#[test]
+fn oversized_configs_are_refused() {
+    let big = vec![b' '; kindling_spec::source::MAX_CONFIG_BYTES + 10];
+    let server = Server::start("127.0.0.1", move |_, _| ok(&big));
+    let env = Env::new(&format!("kindling.config.url={}", server.url("/big.ign")));
+    assert_fails(&env.stage("fetch", &[]), "is larger than the limit");
+}
+
+#[test]
+fn root_config_404_names_the_url() {
+    let server = Server::start("127.0.0.1", |_, _| status(404, "Not Found"));
+    let env = Env::new(&format!("ignition.config.url={}", server.url("/nope.ign")));
+    assert_fails(
+        &env.stage("fetch", &[]),
+        &format!("not found: {}", server.url("/nope.ign")),
+    );
+}
+
+#[test]
+fn base_configs_go_under_the_user_config() {
+    let env = Env::new("kindling.platform.id=file");
+    std::fs::create_dir_all(env.path("base.d")).expect("base.d");
+    std::fs::write(env.path("base.d/10-base.json"), r#"{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/etc/motd","mode":384},{"path":"/etc/base"}]}}"#).expect("base");
+    std::fs::write(env.path("user.ign"), FILE_CFG).expect("cfg");
+    assert_ok(&env.stage(
+        "fetch-offline",
+        &[("KINDLING_CONFIG_FILE", &env.path("user.ign"))],
+    ));
+    let files = &env.config()["storage"]["files"];
+    assert_eq!(files[0]["path"], "/etc/motd");
+    assert_eq!(
+        files[0]["mode"], 384,
+        "user config keeps the base's mode it did not set"
+    );
+    assert_eq!(files[0]["contents"]["source"], "data:,hi");
+    assert_eq!(files[1]["path"], "/etc/base");
+}
+
+#[test]
+fn secrets_stay_out_of_errors() {
+    let env = Env::new("kindling.platform.id=file");
+    let cfg = r#"{"ignition":{"version":"3.3.0","config":{"merge":[{"source":"data:,%7Bnot-json-s3cret","verification":{}}]}}}"#;
+    std::fs::write(env.path("user.ign"), cfg).expect("cfg");
+    let out = env.stage(
+        "fetch-offline",
+        &[("KINDLING_CONFIG_FILE", &env.path("user.ign"))],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr(&out).contains("s3cret"), "{}", stderr(&out));
+}
