@@ -9,3 +9,4 @@ pub mod fetch;
 pub mod input;
 pub mod providers;
 pub mod stages;
+pub mod verify;

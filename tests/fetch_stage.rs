@@ -2,79 +2,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
+use support::stage::{assert_fails, assert_ok, stderr, Env};
 use support::{ok, status, Server};
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new(cmdline: &str) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("cmdline"), cmdline).expect("cmdline");
-        Env { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn run_dir(&self) -> PathBuf {
-        self.path("run")
-    }
-
-    fn stage(&self, stage: &str, extra_env: &[(&str, &Path)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindling"));
-        cmd.arg(stage)
-            .arg("--run-dir")
-            .arg(self.run_dir())
-            .arg("--cmdline-file")
-            .arg(self.path("cmdline"))
-            .arg("--base-dir")
-            .arg(self.path("base.d"))
-            .arg("--config-timeout")
-            .arg("20")
-            .env_remove("KINDLING_CONFIG_FILE")
-            .env_remove("IGNITION_CONFIG_FILE")
-            .env("KINDLING_SYSFS", self.path("sys"));
-        for (k, v) in extra_env {
-            cmd.env(k, v);
-        }
-        cmd.output().expect("kindling runs")
-    }
-
-    fn config(&self) -> serde_json::Value {
-        let bytes = std::fs::read(self.run_dir().join("config.json")).expect("config.json written");
-        serde_json::from_slice(&bytes).expect("config.json is JSON")
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "exit {:?}\n{}",
-        o.status.code(),
-        stderr(o)
-    );
-}
-
-#[track_caller]
-fn assert_fails(o: &Output, needle: &str) {
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
-    assert!(
-        stderr(o).contains(needle),
-        "expected {needle:?} in:\n{}",
-        stderr(o)
-    );
-}
 
 const FILE_CFG: &str = r#"{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/etc/motd","contents":{"source":"data:,hi"}}]}}"#;
 

@@ -32,6 +32,7 @@ fn context(args: &StageArgs) -> Result<StageContext> {
         platform,
         env: Environment::from_process(),
         config_timeout: Duration::from_secs(args.config_timeout),
+        policy: crate::verify::policy::Policy::load(&args.trust_dir)?,
     })
 }
 

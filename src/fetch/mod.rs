@@ -29,6 +29,53 @@ pub struct FetchSettings {
     pub http_proxy: Option<String>,
     pub https_proxy: Option<String>,
     pub no_proxy: Vec<String>,
+    /// What the trust policy demands of every resource.
+    pub policy: FetchPolicy,
+}
+
+/// The part of the trust policy the fetch layer enforces, before any byte is fetched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchPolicy {
+    /// Remote resources need `verification.hash` (strict chain).
+    pub require_hash: bool,
+    /// Schemes allowed without a hash; `None` allows all.
+    pub allowed_schemes: Option<Vec<String>>,
+}
+
+impl FetchPolicy {
+    pub fn from_policy(p: &crate::verify::policy::Policy) -> Self {
+        Self {
+            require_hash: p.strict_chain,
+            allowed_schemes: p.allowed_schemes.clone(),
+        }
+    }
+
+    fn check(&self, url: &str, pinned: bool) -> Result<(), FetchError> {
+        let remote = !(url.is_empty() || url.starts_with("data:"));
+        if remote && self.require_hash && !pinned {
+            return Err(FetchError::Refused {
+                url: redact(url),
+                rule: "strictChain: every remote resource needs verification.hash; add the content's sha512 to the config",
+            });
+        }
+        if remote && !pinned {
+            let scheme = url
+                .split_once(':')
+                .map_or("", |(s, _)| s)
+                .to_ascii_lowercase();
+            if self
+                .allowed_schemes
+                .as_ref()
+                .is_some_and(|a| !a.contains(&scheme))
+            {
+                return Err(FetchError::Refused {
+                    url: redact(url),
+                    rule: "allowedSchemes: this scheme may only be used with a verification.hash",
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for FetchSettings {
@@ -40,6 +87,7 @@ impl Default for FetchSettings {
             http_proxy: None,
             https_proxy: None,
             no_proxy: Vec::new(),
+            policy: FetchPolicy::default(),
         }
     }
 }
@@ -53,6 +101,8 @@ pub struct Fetched {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    #[error("refused {url} before fetching it: the trust policy's {rule}")]
+    Refused { url: String, rule: &'static str },
     #[error("unsupported URL scheme in {url}: Kindling fetches http, https, tftp and data URLs (s3, gs and arn come with the cloud providers)")]
     UnsupportedScheme { url: String },
     #[error("invalid data URL {url}: {reason}")]
@@ -144,6 +194,7 @@ impl Fetcher {
                 expected: e.to_string(),
                 actual: "not computed".to_owned(),
             })?;
+        self.settings.policy.check(url, expected.is_some())?;
         let algorithm = expected.as_ref().map_or(Algorithm::Sha512, |d| d.algorithm);
         let raw = self.open(url, &res.http_headers)?;
         let gzip = res.compression.as_deref() == Some("gzip");
@@ -301,6 +352,41 @@ mod tests {
             .fetch_to_vec(&res("data:,0123456789"), 4)
             .expect_err("too large");
         assert!(matches!(err, FetchError::TooLarge { limit: 4, .. }));
+    }
+
+    #[test]
+    fn strict_chain_refuses_unpinned_remote_resources_before_fetching() {
+        let strict = Fetcher::new(FetchSettings {
+            policy: FetchPolicy {
+                require_hash: true,
+                allowed_schemes: None,
+            },
+            ..FetchSettings::default()
+        });
+        // Port 9 on 127.0.0.1 would refuse the connection: the policy must stop it first.
+        let err = strict
+            .fetch_to_vec(&res("http://127.0.0.1:9/x"), 10)
+            .expect_err("refused");
+        assert!(err.to_string().contains("strictChain"), "{err}");
+        assert!(
+            strict.fetch_to_vec(&res("data:,inline"), 10).is_ok(),
+            "data: is covered by the config"
+        );
+    }
+
+    #[test]
+    fn allowed_schemes_need_a_pin_otherwise() {
+        let https_only = Fetcher::new(FetchSettings {
+            policy: FetchPolicy {
+                require_hash: false,
+                allowed_schemes: Some(vec!["https".into()]),
+            },
+            ..FetchSettings::default()
+        });
+        let err = https_only
+            .fetch_to_vec(&res("http://127.0.0.1:9/x"), 10)
+            .expect_err("refused");
+        assert!(err.to_string().contains("allowedSchemes"), "{err}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use kindling_spec::types::{Ignition, Resource};
 use kindling_spec::{merge, Config, Options};
 
 use crate::fetch::redact::redact;
-use crate::fetch::{FetchError, FetchSettings, Fetcher};
+use crate::fetch::{FetchError, FetchPolicy, FetchSettings, Fetcher};
 
 /// How deep replace/merge references may nest.
 pub const MAX_DEPTH: usize = 10;
@@ -84,9 +84,10 @@ pub fn render(
     config: Config,
     chain: &mut Vec<String>,
     network: Network,
+    policy: &FetchPolicy,
 ) -> Result<Rendered, ChainError> {
     let mut fetched = Vec::new();
-    let config = render_inner(config, chain, network, &mut fetched)?;
+    let config = render_inner(config, chain, network, policy, &mut fetched)?;
     Ok(Rendered { config, fetched })
 }
 
@@ -94,13 +95,14 @@ fn render_inner(
     config: Config,
     chain: &mut Vec<String>,
     network: Network,
+    policy: &FetchPolicy,
     fetched: &mut Vec<(String, String)>,
 ) -> Result<Config, ChainError> {
     let refs = &config.ignition.config;
     if refs.replace.source.as_deref().is_none_or(str::is_empty) && refs.merge.is_empty() {
         return Ok(config);
     }
-    let fetcher = fetcher_for(&config.ignition, chain, network, fetched)?;
+    let fetcher = fetcher_for(&config.ignition, chain, network, policy, fetched)?;
     if refs
         .replace
         .source
@@ -108,14 +110,14 @@ fn render_inner(
         .is_some_and(|s| !s.is_empty())
     {
         let child = fetch_config(&fetcher, &refs.replace, chain, network, fetched)?;
-        let rendered = render_inner(child, chain, network, fetched);
+        let rendered = render_inner(child, chain, network, policy, fetched);
         chain.pop();
         return rendered;
     }
     let mut result = config.clone();
     for reference in &config.ignition.config.merge {
         let child = fetch_config(&fetcher, reference, chain, network, fetched)?;
-        let child = render_inner(child, chain, network, fetched)?;
+        let child = render_inner(child, chain, network, policy, fetched)?;
         chain.pop();
         result = merge::merge(&result, &child).map_err(|e| ChainError::Invalid {
             chain: show(chain),
@@ -166,6 +168,7 @@ pub fn fetcher_for(
     ign: &Ignition,
     chain: &[String],
     network: Network,
+    policy: &FetchPolicy,
     fetched: &mut Vec<(String, String)>,
 ) -> Result<Fetcher, ChainError> {
     let secs = |v: Option<i64>| v.filter(|s| *s > 0).map(|s| Duration::from_secs(s as u64));
@@ -176,6 +179,7 @@ pub fn fetcher_for(
         http_proxy: ign.proxy.http_proxy.clone(),
         https_proxy: ign.proxy.https_proxy.clone(),
         no_proxy: ign.proxy.no_proxy.clone(),
+        policy: policy.clone(),
         ..FetchSettings::default()
     };
     let plain = Fetcher::new(settings.clone());

@@ -16,8 +16,9 @@ use super::runtime::{self, State};
 use super::StageContext;
 use crate::fetch::hash::sha512_of;
 use crate::fetch::redact::redact;
-use crate::fetch::{FetchError, Fetcher};
+use crate::fetch::{FetchError, FetchPolicy, Fetcher};
 use crate::providers;
+use crate::verify::{self, pgp::TrustStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchStageError {
@@ -33,6 +34,10 @@ pub enum FetchStageError {
     BaseDir { dir: String, source: std::io::Error },
     #[error(transparent)]
     Runtime(#[from] runtime::RuntimeError),
+    #[error(transparent)]
+    Verify(#[from] crate::verify::VerifyError),
+    #[error("fetching the signature {url} failed: {source}")]
+    SignatureFetch { url: String, source: FetchError },
     #[error("writing {path} failed: {source}")]
     NeedNet {
         path: String,
@@ -101,30 +106,82 @@ fn run(ctx: &StageContext, network: Network) -> Result<Outcome, FetchStageError>
 
 fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchStageError> {
     let url = ctx.cmdline.value("config.url").filter(|u| !u.is_empty());
-    let (bytes, source) = match url {
+    let pin = ctx.cmdline.value("config.hash").filter(|p| !p.is_empty());
+    let fetch_policy = ctx.fetch_policy();
+    let limit = ctx
+        .policy
+        .max_config_bytes
+        .unwrap_or(kindling_spec::source::MAX_CONFIG_BYTES as u64);
+    let (bytes, source, detached_signature) = match url {
         Some(url) => {
-            if network == Network::Offline && chain::needs_network(url) {
-                return Err(ChainError::NeedsNetwork { url: redact(url) }.into());
+            let sig_url = verify::signature_url(&ctx.policy, url, ctx.cmdline.value("config.sig"));
+            if network == Network::Offline {
+                if let Some(remote) = [Some(url), sig_url.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .find(|u| chain::needs_network(u))
+                {
+                    return Err(ChainError::NeedsNetwork {
+                        url: redact(remote),
+                    }
+                    .into());
+                }
             }
+            // The root config's pin is on the command line (checked below, with allowedSchemes
+            // checked here); its signature verifies itself.
+            let root_policy = FetchPolicy::default();
+            if !ctx.policy.allows(url, pin.is_some()) {
+                return Err(FetchStageError::RootFetch {
+                    url: redact(url),
+                    source: FetchError::Refused { url: redact(url), rule: "allowedSchemes: pin this config with kindling.config.hash or serve it over an allowed scheme" },
+                });
+            }
+            let fetcher = Fetcher::new(crate::fetch::FetchSettings {
+                total_timeout: Some(ctx.config_timeout),
+                policy: root_policy,
+                ..Default::default()
+            });
             let root = Resource {
                 source: Some(url.to_owned()),
                 ..Resource::default()
             };
-            let fetcher = Fetcher::new(crate::fetch::FetchSettings {
-                total_timeout: Some(ctx.config_timeout),
-                ..Default::default()
-            });
-            let (bytes, _) = fetcher
-                .fetch_to_vec(&root, kindling_spec::source::MAX_CONFIG_BYTES as u64 + 1)
-                .map_err(|source| FetchStageError::RootFetch {
+            let (bytes, _) = fetcher.fetch_to_vec(&root, limit).map_err(|source| {
+                FetchStageError::RootFetch {
                     url: redact(url),
                     source,
-                })?;
-            (Some(bytes), redact(url))
+                }
+            })?;
+            let signature = match sig_url {
+                Some(sig_url) => {
+                    let sig = Resource {
+                        source: Some(sig_url.clone()),
+                        ..Resource::default()
+                    };
+                    let (sig, _) = fetcher.fetch_to_vec(&sig, 1 << 20).map_err(|source| {
+                        FetchStageError::SignatureFetch {
+                            url: redact(&sig_url),
+                            source,
+                        }
+                    })?;
+                    Some(sig)
+                }
+                None => None,
+            };
+            (Some(bytes), redact(url), signature)
         }
         None => {
             let provider = providers::for_platform(&ctx.platform, &ctx.env)?;
-            (provider.fetch_config()?, provider.describe())
+            let bytes = provider.fetch_config()?;
+            if bytes.as_ref().is_some_and(|b| b.len() as u64 > limit) {
+                return Err(FetchStageError::RootFetch {
+                    url: provider.describe(),
+                    source: FetchError::TooLarge {
+                        url: provider.describe(),
+                        limit,
+                    },
+                });
+            }
+            (bytes, provider.describe(), None)
         }
     };
     let mut state = State {
@@ -133,6 +190,12 @@ fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchS
     };
     let user = match bytes.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
         None => {
+            if pin.is_some() {
+                return Err(verify::VerifyError::PinnedButMissing {
+                    source_name: state.source,
+                }
+                .into());
+            }
             log::info!(
                 "no user config from {}; provisioning from base configs only",
                 state.source
@@ -142,14 +205,37 @@ fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchS
         }
         Some(bytes) => {
             state.config_digest = Some(sha512_of(&bytes).to_string());
+            let trust = || TrustStore::load(&ctx.trust_dir);
+            let verified = verify::verify_root(
+                &ctx.policy,
+                &trust,
+                pin,
+                verify::Delivered {
+                    bytes,
+                    source_name: &state.source,
+                    detached_signature,
+                },
+            )?;
+            if verified.pin_matched {
+                state.verified_by.push("hash".into());
+            }
+            if let Some(signer) = &verified.signer {
+                state.verified_by.push("signature".into());
+                state.signer = Some(signer.fingerprint.clone());
+                log::info!(
+                    "config from {} is signed by {}",
+                    state.source,
+                    signer.fingerprint
+                );
+            }
             let mut chain = chain::root_chain(url);
-            let config = chain::parse(&bytes, &chain)?;
-            let rendered = chain::render(config, &mut chain, network)?;
+            let config = chain::parse(&verified.config, &chain)?;
+            let rendered = chain::render(config, &mut chain, network, &fetch_policy)?;
             state.fetched = rendered.fetched;
             Some(rendered.config)
         }
     };
-    let mut config = base_config(&ctx.base_dir, network, &mut state)?;
+    let mut config = base_config(&ctx.base_dir, network, &fetch_policy, &mut state)?;
     if let Some(user) = user {
         config = kindling_spec::merge::merge(&config, &user).map_err(|e| ChainError::Invalid {
             chain: "base configs + user config".into(),
@@ -161,7 +247,12 @@ fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchS
 }
 
 /// `base.d/*.json` in name order, merged into one config that the user config goes over.
-fn base_config(dir: &Path, network: Network, state: &mut State) -> Result<Config, FetchStageError> {
+fn base_config(
+    dir: &Path,
+    network: Network,
+    policy: &FetchPolicy,
+    state: &mut State,
+) -> Result<Config, FetchStageError> {
     let mut config = Config::default();
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -185,7 +276,7 @@ fn base_config(dir: &Path, network: Network, state: &mut State) -> Result<Config
             source,
         })?;
         let mut chain = vec![path.display().to_string()];
-        let base = chain::render(chain::parse(&bytes, &chain)?, &mut chain, network)?;
+        let base = chain::render(chain::parse(&bytes, &chain)?, &mut chain, network, policy)?;
         state.fetched.extend(base.fetched);
         config = kindling_spec::merge::merge(&config, &base.config).map_err(|e| {
             ChainError::Invalid {

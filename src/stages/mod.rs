@@ -28,4 +28,13 @@ pub struct StageContext {
     pub env: Environment,
     /// Overall limit on getting the root config and its references.
     pub config_timeout: std::time::Duration,
+    /// The trust policy from `<trust-dir>/policy.json`.
+    pub policy: crate::verify::policy::Policy,
+}
+
+impl StageContext {
+    /// What the trust policy demands of every fetched resource.
+    pub fn fetch_policy(&self) -> crate::fetch::FetchPolicy {
+        crate::fetch::FetchPolicy::from_policy(&self.policy)
+    }
 }

@@ -17,6 +17,12 @@ pub struct State {
     pub config_digest: Option<String>,
     /// Every resource fetched to build the config: (redacted URL, digest).
     pub fetched: Vec<(String, String)>,
+    /// How the root config was verified: "hash", "signature", both, or neither.
+    #[serde(default)]
+    pub verified_by: Vec<String>,
+    /// The fingerprint of the certificate that signed the root config.
+    #[serde(default)]
+    pub signer: Option<String>,
 }
 
 pub fn config_path(run_dir: &Path) -> PathBuf {

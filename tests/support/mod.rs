@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod pgp;
+pub mod stage;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,39 +68,34 @@ impl Server {
     }
 }
 
+/// Answers one request per connection, which keeps the scripted responses simple.
 fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, hits: &AtomicUsize, handler: &Handler) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut stream = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-        let mut headers = Vec::new();
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.push((k.trim().to_owned(), v.trim().to_owned()));
-            }
-        }
-        let req = Request { path, headers };
-        requests.lock().expect("lock").push(req.clone());
-        let n = hits.fetch_add(1, Ordering::SeqCst);
-        let response = handler(&req, n);
-        if stream.write_all(&response).is_err() {
-            return;
-        }
-        let _ = stream.flush();
-        // One request per connection keeps the scripts simple.
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
         return;
+    }
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+            return;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+    }
+    let req = Request { path, headers };
+    requests.lock().expect("lock").push(req.clone());
+    let n = hits.fetch_add(1, Ordering::SeqCst);
+    if stream.write_all(&handler(&req, n)).is_ok() {
+        let _ = stream.flush();
     }
 }
 

@@ -1,0 +1,160 @@
+//! The trust policy, `<trust-dir>/policy.json`: what a root config needs before Kindling
+//! parses it, and what every resource it references needs before a byte is fetched.
+//!
+//! A broken policy fails the boot: it must never quietly open what it was meant to close.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// What proves the root config is ours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Require {
+    /// Ignition-compatible: anything goes (a pin on the command line is still enforced).
+    #[default]
+    None,
+    /// `kindling.config.hash=` must be on the command line, and match.
+    Hash,
+    /// A valid OpenPGP signature from a certificate in `<trust-dir>/trust/`.
+    Signature,
+    /// Either of the two.
+    HashOrSignature,
+}
+
+impl Require {
+    pub fn name(self) -> &'static str {
+        match self {
+            Require::None => "none",
+            Require::Hash => "hash",
+            Require::Signature => "signature",
+            Require::HashOrSignature => "hash-or-signature",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default)]
+    pub require: Require,
+    /// Every remote resource must carry `verification.hash`; `data:` URLs are covered by the
+    /// verified root config.
+    #[serde(default)]
+    pub strict_chain: bool,
+    /// URL schemes that may be fetched without a hash pin (e.g. `["https"]`). Unset: all.
+    #[serde(default)]
+    pub allowed_schemes: Option<Vec<String>>,
+    /// The largest root config accepted, in bytes.
+    #[serde(default)]
+    pub max_config_bytes: Option<u64>,
+    /// Signatures older than this are refused (replay protection).
+    #[serde(default)]
+    pub max_signature_age_days: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("reading the trust policy {path} failed: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the trust policy {path} is invalid: {reason}; fix it (known keys: require, strictChain, allowedSchemes, maxConfigBytes, maxSignatureAgeDays) — a broken policy never falls back to no policy")]
+    Invalid { path: PathBuf, reason: String },
+}
+
+impl Policy {
+    /// `<trust-dir>/policy.json`; no file means the Ignition-compatible default.
+    pub fn load(trust_dir: &Path) -> Result<Self, PolicyError> {
+        let path = trust_dir.join("policy.json");
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Policy::default()),
+            Err(source) => return Err(PolicyError::Read { path, source }),
+        };
+        let policy: Policy = serde_json::from_slice(&bytes).map_err(|e| PolicyError::Invalid {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        if let Some(schemes) = &policy.allowed_schemes {
+            if let Some(bad) = schemes.iter().find(|s| {
+                !matches!(
+                    s.as_str(),
+                    "http" | "https" | "tftp" | "data" | "s3" | "gs" | "arn"
+                )
+            }) {
+                return Err(PolicyError::Invalid {
+                    path,
+                    reason: format!("allowedSchemes has unknown scheme {bad:?}"),
+                });
+            }
+        }
+        if policy.max_config_bytes == Some(0) {
+            return Err(PolicyError::Invalid {
+                path,
+                reason: "maxConfigBytes must be above 0".into(),
+            });
+        }
+        Ok(policy)
+    }
+
+    /// Whether a URL with this scheme may be fetched, given whether it is hash-pinned.
+    pub fn allows(&self, url: &str, pinned: bool) -> bool {
+        if pinned || url.is_empty() {
+            return true;
+        }
+        let scheme = url
+            .split_once(':')
+            .map_or("", |(s, _)| s)
+            .to_ascii_lowercase();
+        self.allowed_schemes
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(&scheme))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Policy, PolicyError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("policy.json"), text).expect("write");
+        Policy::load(dir.path())
+    }
+
+    #[test]
+    fn no_file_is_ignition_compatible() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(
+            Policy::load(dir.path()).expect("default"),
+            Policy::default()
+        );
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let p = load(r#"{"require":"hash-or-signature","strictChain":true,"allowedSchemes":["https"],"maxConfigBytes":1000,"maxSignatureAgeDays":30}"#).expect("valid");
+        assert_eq!(p.require, Require::HashOrSignature);
+        assert!(p.strict_chain);
+        assert!(p.allows("https://h/c", false));
+        assert!(!p.allows("http://h/c", false));
+        assert!(p.allows("http://h/c", true), "a pinned URL is allowed");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        for bad in [
+            r#"{"require":"signatures"}"#,
+            r#"{"strictchain":true}"#,
+            r#"{"require":"none","extra":1}"#,
+            r#"{"allowedSchemes":["ftp"]}"#,
+            r#"{"maxConfigBytes":0}"#,
+            "not json",
+        ] {
+            let err = load(bad).expect_err(bad);
+            assert!(err.to_string().contains("is invalid"), "{err}");
+        }
+    }
+}

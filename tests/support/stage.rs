@@ -1,0 +1,87 @@
+//! Running stages the way the dracut units run them, in a temporary directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new(cmdline: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("cmdline"), cmdline).expect("cmdline");
+        Env { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `<trust-dir>`: write policy.json and trust/*.asc here.
+    pub fn trust(&self, policy: Option<&str>, certs: &[(&str, &[u8])]) {
+        let dir = self.path("trust");
+        std::fs::create_dir_all(dir.join("trust")).expect("trust dir");
+        if let Some(p) = policy {
+            std::fs::write(dir.join("policy.json"), p).expect("policy");
+        }
+        for (name, bytes) in certs {
+            std::fs::write(dir.join("trust").join(name), bytes).expect("cert");
+        }
+    }
+
+    pub fn run_dir(&self) -> PathBuf {
+        self.path("run")
+    }
+
+    pub fn stage(&self, stage: &str, extra_env: &[(&str, &Path)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindling"));
+        cmd.arg(stage)
+            .arg("--run-dir")
+            .arg(self.run_dir())
+            .arg("--cmdline-file")
+            .arg(self.path("cmdline"))
+            .arg("--trust-dir")
+            .arg(self.path("trust"))
+            .arg("--base-dir")
+            .arg(self.path("base.d"))
+            .arg("--config-timeout")
+            .arg("20")
+            .env_remove("KINDLING_CONFIG_FILE")
+            .env_remove("IGNITION_CONFIG_FILE")
+            .env("KINDLING_SYSFS", self.path("sys"));
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("kindling runs")
+    }
+
+    pub fn config(&self) -> serde_json::Value {
+        let bytes = std::fs::read(self.run_dir().join("config.json")).expect("config.json written");
+        serde_json::from_slice(&bytes).expect("config.json is JSON")
+    }
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+pub fn assert_ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}\n{}",
+        o.status.code(),
+        stderr(o)
+    );
+}
+
+#[track_caller]
+pub fn assert_fails(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+    assert!(
+        stderr(o).contains(needle),
+        "expected {needle:?} in:\n{}",
+        stderr(o)
+    );
+}
