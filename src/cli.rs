@@ -25,12 +25,30 @@ pub struct Cli {
 pub enum Command {
     /// Check an Ignition config (spec 3.0.0 to 3.6.0) and print what is wrong with it.
     Validate(ValidateArgs),
+    /// Decide offline, as the initramfs would, whether a config passes the trust policy.
+    Verify(VerifyArgs),
     /// Get the config from local sources; note in <run-dir>/neednet when the network is needed.
     FetchOffline(StageArgs),
     /// Get the config, with the network up (does nothing when fetch-offline already did).
     Fetch(StageArgs),
     /// Write files, directories, links, users, groups and systemd units into the root.
     Files(StageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Policy and certificates, as they will be in the initramfs.
+    #[arg(long, value_name = "DIR", default_value = "/etc/kindling")]
+    pub trust_dir: PathBuf,
+    /// A detached signature for the config (as served at `<config url>.asc`).
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+    /// The pin that would be on the kernel command line (`sha512-<hex>`).
+    #[arg(long, value_name = "HASH")]
+    pub hash: Option<String>,
+    /// The config as it will be delivered (plain JSON, or an OpenPGP signed message).
+    #[arg(value_name = "CONFIG")]
+    pub config: PathBuf,
 }
 
 /// Options every stage takes (DESIGN.md §6).

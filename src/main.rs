@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => kindling::commands::validate::run(&args),
+        Command::Verify(args) => kindling::commands::verify::run(&args),
         Command::FetchOffline(args) => kindling::commands::stage::fetch_offline(&args),
         Command::Fetch(args) => kindling::commands::stage::fetch(&args),
         Command::Files(args) => kindling::commands::stage::files(&args),

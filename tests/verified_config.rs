@@ -299,3 +299,88 @@ fn no_policy_stays_ignition_compatible() {
     assert_ok(&run_file(&env, "fetch-offline"));
     assert_eq!(state(&env)["verifiedBy"], serde_json::json!([]));
 }
+
+#[test]
+fn one_flipped_payload_bit_is_refused_with_nothing_applied() {
+    let key = Key::new("ops");
+    let mut message = key.message(CFG.as_bytes(), false, false);
+    // The payload sits inside the literal data packet; flip a bit in "signed".
+    let at = message
+        .windows(6)
+        .position(|w| w == b"signed")
+        .expect("payload is in the clear");
+    message[at] ^= 0x01;
+    let env = file_env("", &message);
+    env.trust(
+        Some(r#"{"require":"signature"}"#),
+        &[("ops.asc", &key.public_armored())],
+    );
+    assert_fails(&run_file(&env, "fetch-offline"), "refused");
+    assert!(!env.run_dir().join("config.json").exists());
+}
+
+#[test]
+fn unsigned_config_under_require_signature_is_refused() {
+    let key = Key::new("ops");
+    let env = file_env("", CFG.as_bytes());
+    env.trust(
+        Some(r#"{"require":"signature"}"#),
+        &[("ops.asc", &key.public_armored())],
+    );
+    assert_fails(&run_file(&env, "fetch-offline"), "it is not signed");
+}
+
+fn kindling_verify(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .arg("verify")
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn kindling_verify_explains_the_decision_offline() {
+    let key = Key::new("ops");
+    let env = Env::new("");
+    env.trust(
+        Some(r#"{"require":"signature"}"#),
+        &[("ops.asc", &key.public_armored())],
+    );
+    let trust = env.path("trust");
+    let trust = trust.to_str().expect("utf-8");
+    std::fs::write(env.path("c.ign"), CFG).expect("cfg");
+    std::fs::write(env.path("c.ign.asc"), key.detached(CFG.as_bytes(), None)).expect("sig");
+    let cfg = env.path("c.ign");
+    let sig = env.path("c.ign.asc");
+    let (code, out) = kindling_verify(&[
+        "--trust-dir",
+        trust,
+        "--signature",
+        sig.to_str().expect("p"),
+        cfg.to_str().expect("p"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "verdict: accepted (signed by {})",
+            key.fingerprint()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("policy:  require signature"), "{out}");
+
+    let (code, out) = kindling_verify(&["--trust-dir", trust, cfg.to_str().expect("p")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("verdict: refused") && out.contains("not signed"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("data:,signed"),
+        "never prints the config: {out}"
+    );
+}

@@ -2,3 +2,4 @@
 
 pub mod stage;
 pub mod validate;
+pub mod verify;

@@ -23,6 +23,9 @@ pub struct State {
     /// The fingerprint of the certificate that signed the root config.
     #[serde(default)]
     pub signer: Option<String>,
+    /// The trust policy in force, e.g. `require signature, strictChain`.
+    #[serde(default)]
+    pub policy: String,
 }
 
 pub fn config_path(run_dir: &Path) -> PathBuf {

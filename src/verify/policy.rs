@@ -99,6 +99,18 @@ impl Policy {
         Ok(policy)
     }
 
+    /// A one-line summary for reports, e.g. `require signature, strictChain`.
+    pub fn summary(&self) -> String {
+        let mut s = format!("require {}", self.require.name());
+        if self.strict_chain {
+            s.push_str(", strictChain");
+        }
+        if let Some(schemes) = &self.allowed_schemes {
+            s.push_str(&format!(", allowedSchemes {}", schemes.join("/")));
+        }
+        s
+    }
+
     /// Whether a URL with this scheme may be fetched, given whether it is hash-pinned.
     pub fn allows(&self, url: &str, pinned: bool) -> bool {
         if pinned || url.is_empty() {
