@@ -1,3 +1,7 @@
-//! The `flint` binary.
+//! The `flint` binary: a Butane-compatible transpiler. See `flint --help`.
 
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    flint::cli::run(std::env::args_os())
+}

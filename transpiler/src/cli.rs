@@ -1,0 +1,198 @@
+//! The `flint` command line, a drop-in for `butane`:
+//! `flint [-p] [-s] [-d DIR] [-o FILE] [-c] [--raw-errors] [FILE|-]`.
+//! Exit status: 0 on success (warnings allowed), 1 on any error or, with `--strict`, any
+//! warning (no output is written then), 2 on usage errors.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use crate::{render, transpile, Options};
+
+fn command() -> Command {
+    Command::new("flint")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Translate a Butane config (YAML) into an Ignition config (JSON)")
+        .override_usage("flint [OPTIONS] [FILE]")
+        .arg(
+            Arg::new("input")
+                .value_name("FILE")
+                .help("the Butane config to read; stdin if absent or -"),
+        )
+        .arg(flag("pretty", 'p', "output formatted json"))
+        .arg(flag("strict", 's', "fail on any warning"))
+        .arg(flag("check", 'c', "check config without producing output"))
+        .arg(
+            Arg::new("files-dir")
+                .short('d')
+                .long("files-dir")
+                .value_name("DIR")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("allow embedding local files from this directory"),
+        )
+        .arg(
+            Arg::new("output")
+                .short('o')
+                .long("output")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("write to output file instead of stdout"),
+        )
+        .arg(
+            Arg::new("raw-errors")
+                .long("raw-errors")
+                .action(ArgAction::SetTrue)
+                .help("print errors as `error at $.path, line L col C: message`"),
+        )
+        .arg(
+            Arg::new("color")
+                .long("color")
+                .visible_alias("colour")
+                .value_name("WHEN")
+                .value_parser(["auto", "always", "never", "yes", "no"])
+                .default_value("auto")
+                .default_missing_value("always")
+                .num_args(0..=1)
+                .help("color in error output"),
+        )
+        .arg(
+            flag(
+                "raw",
+                'r',
+                "accepted for compatibility; output is always Ignition",
+            )
+            .hide(true),
+        )
+        .arg(
+            Arg::new("legacy-input")
+                .long("input")
+                .value_name("FILE")
+                .hide(true)
+                .conflicts_with("input"),
+        )
+}
+
+fn flag(name: &'static str, short: char, help: &'static str) -> Arg {
+    Arg::new(name)
+        .short(short)
+        .long(name)
+        .action(ArgAction::SetTrue)
+        .help(help)
+}
+
+/// Runs the command line and returns the process exit status.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let matches = match command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            });
+        }
+    };
+    match translate(&matches) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("flint: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn translate(m: &ArgMatches) -> Result<ExitCode, String> {
+    let input = m
+        .get_one::<String>("input")
+        .or_else(|| m.get_one::<String>("legacy-input"))
+        .filter(|i| i.as_str() != "-");
+    let (bytes, name) = read_input(input.map(String::as_str))?;
+    let options = Options {
+        files_dir: m.get_one::<PathBuf>("files-dir").cloned(),
+        pretty: m.get_flag("pretty"),
+    };
+    let outcome = transpile(&bytes, &options);
+
+    let entries = &outcome.report.entries;
+    if !entries.is_empty() {
+        let text = if m.get_flag("raw-errors") {
+            render::raw(entries)
+        } else {
+            let source = String::from_utf8_lossy(&bytes);
+            render::pretty(entries, &name, &source, use_color(m))
+        };
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+    let Some(json) = outcome.json else {
+        let errors = entries
+            .iter()
+            .filter(|e| e.kind == crate::report::Kind::Error)
+            .count();
+        return Err(format!(
+            "translating {name} failed: {errors} error{}",
+            if errors == 1 { "" } else { "s" }
+        ));
+    };
+    if m.get_flag("strict") && !entries.is_empty() {
+        return Err("config produced warnings and --strict was specified".to_owned());
+    }
+    if !m.get_flag("check") {
+        let mut data = json.into_bytes();
+        data.push(b'\n');
+        match m.get_one::<PathBuf>("output") {
+            Some(path) => write_atomically(path, &data)
+                .map_err(|e| format!("writing {}: {e}", path.display()))?,
+            None => std::io::stdout()
+                .write_all(&data)
+                .map_err(|e| format!("writing the config to stdout: {e}"))?,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_input(path: Option<&str>) -> Result<(Vec<u8>, String), String> {
+    let mut data = Vec::new();
+    match path {
+        Some(p) => {
+            data = std::fs::read(p).map_err(|e| format!("reading {p}: {e}"))?;
+            Ok((data, p.to_owned()))
+        }
+        None => {
+            std::io::stdin()
+                .read_to_end(&mut data)
+                .map_err(|e| format!("reading stdin: {e}"))?;
+            Ok((data, "<stdin>".to_owned()))
+        }
+    }
+}
+
+fn use_color(m: &ArgMatches) -> bool {
+    match m.get_one::<String>("color").map(String::as_str) {
+        Some("always" | "yes") => true,
+        Some("never" | "no") => false,
+        _ => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+    }
+}
+
+/// Temp file in the same directory, fsync, rename over the target, fsync the directory:
+/// readers see the old file or the new one, never a part of it.
+fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".flint-")
+        .tempfile_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    std::fs::File::open(dir)?.sync_all()
+}
