@@ -85,6 +85,11 @@ fn flag(name: &'static str, short: char, help: &'static str) -> Arg {
 
 /// Runs the command line and returns the process exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    // `flint sign …` is a subcommand; any other first argument is Butane's FILE.
+    if args.get(1).is_some_and(|a| a == "sign") {
+        return crate::sign::run(args.into_iter().skip(1));
+    }
     let matches = match command().try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
@@ -179,7 +184,7 @@ fn use_color(m: &ArgMatches) -> bool {
 
 /// Temp file in the same directory, fsync, rename over the target, fsync the directory:
 /// readers see the old file or the new one, never a part of it.
-fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,

@@ -30,6 +30,7 @@ pub mod output_check;
 pub mod render;
 pub mod report;
 pub mod schema;
+pub mod sign;
 pub mod sugar;
 pub mod translate;
 pub mod tree;
