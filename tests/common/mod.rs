@@ -289,3 +289,192 @@ impl Failures {
         panic!("{report}");
     }
 }
+
+// ---- The files stage (tests/files_stage.rs, tests/differential_files.rs) ----
+
+/// Whether this process runs as root (the files stage and its tests need it).
+pub fn running_as_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|ids| ids.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Skips a test that needs root when not root, and fails it instead when CI is set.
+pub fn require_root(test: &str) -> bool {
+    if running_as_root() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{test} needs root, and CI is set, so it cannot be skipped");
+    }
+    skip(
+        test,
+        "needs root (it runs useradd and chown in a real root)",
+    );
+    false
+}
+
+/// A minimal target root: `/etc/passwd`, `/etc/group`, `/etc/shadow` and `/etc/gshadow`
+/// with root's entries, root's home `/root`, and an SELinux config that turns SELinux off (Ignition reads it).
+/// The directory is made 0755 so that programs acting as another user can walk into it.
+pub fn make_files_root(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let etc = root.join("etc");
+    fs::create_dir_all(etc.join("selinux")).expect("creating etc");
+    let write = |name: &str, text: &str, mode: u32| {
+        let p = etc.join(name);
+        fs::write(&p, text).expect("writing a root file");
+        fs::set_permissions(&p, fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    write("passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644);
+    write("group", "root:x:0:\nusers:x:100:\n", 0o644);
+    write("shadow", "root:*:19000:0:99999:7:::\n", 0o640);
+    write("gshadow", "root:*::\nusers:*::\n", 0o640);
+    write("selinux/config", "SELINUX=disabled\nSELINUXTYPE=x\n", 0o644);
+    fs::create_dir_all(root.join("root")).expect("creating /root");
+    fs::set_permissions(root.join("root"), fs::Permissions::from_mode(0o700)).expect("chmod");
+    fs::set_permissions(root, fs::Permissions::from_mode(0o755)).expect("chmod root");
+}
+
+/// Runs a command with extra environment variables and collects its outcome.
+pub fn run_with_env(program: &Path, args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Outcome {
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    match cmd.output() {
+        Ok(out) => Outcome {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        },
+        Err(err) => Outcome {
+            code: None,
+            stdout: String::new(),
+            stderr: format!("could not run {}: {err}", program.display()),
+        },
+    }
+}
+
+/// `kindling fetch-offline` then `kindling files` for `config` into `root`, with the run
+/// dir, an empty base dir and the kernel command line under `work`. Returns both outcomes;
+/// `files` is not run when `fetch-offline` fails.
+pub fn kindling_files(
+    config: &Path,
+    root: &Path,
+    work: &Path,
+    cmdline: &str,
+    env: &[(&str, &str)],
+) -> (Outcome, Option<Outcome>) {
+    fs::create_dir_all(work).expect("creating the work dir");
+    let cmdline_file = work.join("cmdline");
+    fs::write(&cmdline_file, cmdline).expect("writing the command line");
+    let run_dir = work.join("run");
+    let base_dir = work.join("base.d");
+    let common: Vec<&std::ffi::OsStr> = vec![
+        "--platform".as_ref(),
+        "file".as_ref(),
+        "--run-dir".as_ref(),
+        run_dir.as_os_str(),
+        "--cmdline-file".as_ref(),
+        cmdline_file.as_os_str(),
+        "--base-dir".as_ref(),
+        base_dir.as_os_str(),
+    ];
+    let mut fetch_args: Vec<&std::ffi::OsStr> = vec!["fetch-offline".as_ref()];
+    fetch_args.extend(common.iter().copied());
+    let config_env = config.to_str().expect("utf-8 config path");
+    let mut fetch_env = vec![("KINDLING_CONFIG_FILE", config_env)];
+    fetch_env.extend_from_slice(env);
+    let fetch = run_with_env(&kindling(), &fetch_args, &fetch_env);
+    if !fetch.succeeded() {
+        return (fetch, None);
+    }
+    let mut files_args: Vec<&std::ffi::OsStr> = vec!["files".as_ref()];
+    files_args.extend(common.iter().copied());
+    files_args.extend(["--root".as_ref(), root.as_os_str()]);
+    let files = run_with_env(&kindling(), &files_args, env);
+    (fetch, Some(files))
+}
+
+/// One node of a tree snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeNode {
+    /// `file`, `dir`, `link` or `other`.
+    pub kind: &'static str,
+    /// Permission bits including setuid, setgid and sticky.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub nlink: u64,
+    /// File contents, or a link's target.
+    pub data: Vec<u8>,
+}
+
+impl fmt::Display for TreeNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {:04o} {}:{} nlink={} {:?}",
+            self.kind,
+            self.mode,
+            self.uid,
+            self.gid,
+            self.nlink,
+            String::from_utf8_lossy(&self.data)
+        )
+    }
+}
+
+/// Every node under `root` (links not followed), by path relative to the root.
+pub fn tree(root: &Path) -> std::collections::BTreeMap<String, TreeNode> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let ft = meta.file_type();
+            let (kind, data) = if ft.is_symlink() {
+                let target = fs::read_link(&path).unwrap_or_default();
+                ("link", target.into_os_string().into_encoded_bytes())
+            } else if ft.is_dir() {
+                todo.push(path.clone());
+                ("dir", Vec::new())
+            } else if ft.is_file() {
+                ("file", fs::read(&path).unwrap_or_default())
+            } else {
+                ("other", Vec::new())
+            };
+            let rel = path
+                .strip_prefix(root)
+                .expect("under the root")
+                .to_string_lossy()
+                .into_owned();
+            out.insert(
+                rel,
+                TreeNode {
+                    kind,
+                    mode: meta.mode() & 0o7777,
+                    uid: meta.uid(),
+                    gid: meta.gid(),
+                    nlink: if ft.is_dir() { 0 } else { meta.nlink() },
+                    data,
+                },
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,478 @@
+//! `storage.files`, `storage.directories` and `storage.links`, with Ignition's order and
+//! semantics:
+//! - entries are created shallowest first (directories, then files, then symbolic links, in
+//!   config order at equal depth), and hard links last so they can point at files created
+//!   deeper down;
+//! - `overwrite: true` removes whatever is at the path first (a directory with everything
+//!   in it);
+//! - a file whose path holds a regular file is kept when the config gives no `contents`
+//!   (appends and the mode and owner still apply), and is an error when it does;
+//! - missing parent directories are created 0755, owned by root;
+//! - an unset mode means 0644 for new files and 0755 for new directories, and the current
+//!   mode for kept ones; an unset owner means root for new nodes and the current owner for
+//!   kept ones.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::AsFd;
+
+use kindling_spec::types::{Directory, File as FileEntry, Link, Resource, Storage};
+use nix::errno::Errno;
+use nix::fcntl::{self, AtFlags, OFlag};
+use nix::sys::stat::{self, FileStat, Mode};
+use nix::unistd::{self, UnlinkatFlags};
+
+use super::owners::Owners;
+use super::root::{self, Kind, Leaf, Missing, Root, RootError};
+use super::write::{self, Attrs, WriteError};
+use super::{FilesError, FilesSummary};
+use crate::fetch::{FetchError, Fetcher};
+
+/// Mode of directories Kindling creates on the way to a node.
+pub const PARENT_MODE: u32 = 0o755;
+const DEFAULT_FILE_MODE: u32 = 0o644;
+const DEFAULT_DIR_MODE: u32 = 0o755;
+
+enum Entry<'a> {
+    Dir(&'a Directory),
+    File(&'a FileEntry),
+    Link(&'a Link),
+}
+
+impl<'a> Entry<'a> {
+    fn path(&self) -> &'a str {
+        match self {
+            Entry::Dir(d) => &d.path,
+            Entry::File(f) => &f.path,
+            Entry::Link(l) => &l.path,
+        }
+    }
+}
+
+fn depth(path: &str) -> usize {
+    path.split('/').filter(|c| !c.is_empty()).count()
+}
+
+/// The order Ignition creates nodes in.
+fn ordered(storage: &Storage) -> Vec<Entry<'_>> {
+    let mut entries: Vec<Entry<'_>> = storage
+        .directories
+        .iter()
+        .map(Entry::Dir)
+        .chain(storage.files.iter().map(Entry::File))
+        .chain(
+            storage
+                .links
+                .iter()
+                .filter(|l| l.hard != Some(true))
+                .map(Entry::Link),
+        )
+        .collect();
+    entries.sort_by_key(|e| depth(e.path()));
+    entries.extend(
+        storage
+            .links
+            .iter()
+            .filter(|l| l.hard == Some(true))
+            .map(Entry::Link),
+    );
+    entries
+}
+
+pub fn apply(
+    root: &Root,
+    storage: &Storage,
+    owners: &Owners,
+    fetcher: &Fetcher,
+    summary: &mut FilesSummary,
+) -> Result<(), FilesError> {
+    for entry in ordered(storage) {
+        match entry {
+            Entry::Dir(d) => directory(root, d, owners, summary)?,
+            Entry::File(f) => file(root, f, owners, fetcher, summary)?,
+            Entry::Link(l) => link(root, l, owners, summary)?,
+        }
+    }
+    Ok(())
+}
+
+fn conflict(path: &str, st: &FileStat, wanted: &str) -> FilesError {
+    let found = match root::kind(st) {
+        Kind::File => "a file",
+        Kind::Dir => "a directory",
+        Kind::Symlink => "a symbolic link",
+        Kind::Other => "a special file",
+    };
+    FilesError::Conflict {
+        path: path.to_owned(),
+        problem: format!(
+            "{found} already exists where the config wants {wanted}, and overwrite is false; set overwrite: true to replace it"
+        ),
+    }
+}
+
+/// Removes the node at the path when the config says `overwrite: true`.
+fn clear_for_overwrite(leaf: &Leaf, overwrite: Option<bool>) -> Result<(), FilesError> {
+    if overwrite == Some(true) && root::remove_all(leaf)? {
+        log::info!("removed the existing {} (overwrite: true)", leaf.shown);
+    }
+    Ok(())
+}
+
+fn directory(
+    root: &Root,
+    d: &Directory,
+    owners: &Owners,
+    summary: &mut FilesSummary,
+) -> Result<(), FilesError> {
+    let leaf = root.leaf(&d.path, Missing::Create(PARENT_MODE))?;
+    clear_for_overwrite(&leaf, d.overwrite)?;
+    let existing = root::lstat(&leaf)?;
+    let (default_owner, default_mode) = match &existing {
+        None => ((0, 0), DEFAULT_DIR_MODE),
+        Some(st) if root::kind(st) == Kind::Dir => ((st.st_uid, st.st_gid), st.st_mode & 0o7777),
+        Some(st) => return Err(conflict(&d.path, st, "a directory")),
+    };
+    // Resolve the owner before creating anything, so an unknown name leaves no trace.
+    let (uid, gid) = owners.resolve(&d.user, &d.group, default_owner, &d.path)?;
+    let created = existing.is_none();
+    if created {
+        stat::mkdirat(
+            &leaf.dir,
+            leaf.name.as_os_str(),
+            Mode::from_bits_truncate(0o700),
+        )
+        .map_err(|e| RootError::io("creating the directory", &leaf.shown, e))?;
+    }
+    let mode = mode_of(d.mode, default_mode);
+    root::set_dir_owner_mode(&leaf, uid, gid, mode)?;
+    log::info!(
+        "{} directory {} (mode {mode:04o}, owner {uid}:{gid})",
+        if created { "created" } else { "updated" },
+        d.path
+    );
+    summary.directories += 1;
+    Ok(())
+}
+
+fn mode_of(mode: Option<i64>, default: u32) -> u32 {
+    mode.and_then(|m| u32::try_from(m).ok())
+        .map_or(default, |m| m & 0o7777)
+}
+
+/// What to do with a file path.
+enum Plan {
+    /// Write `contents` (then the appends) to a new file.
+    New,
+    /// Keep the file there and add the appends.
+    Keep(FileStat),
+}
+
+fn file(
+    root: &Root,
+    f: &FileEntry,
+    owners: &Owners,
+    fetcher: &Fetcher,
+    summary: &mut FilesSummary,
+) -> Result<(), FilesError> {
+    let leaf = root.leaf(&f.path, Missing::Create(PARENT_MODE))?;
+    clear_for_overwrite(&leaf, f.overwrite)?;
+    let plan = match root::lstat(&leaf)? {
+        None => Plan::New,
+        Some(st) if root::kind(&st) == Kind::File && f.contents.source.is_none() => Plan::Keep(st),
+        Some(st) if root::kind(&st) == Kind::File => {
+            return Err(FilesError::Conflict {
+                path: f.path.clone(),
+                problem: "a file already exists there, and overwrite is false; set overwrite: true to replace it, or leave contents unset to keep it".into(),
+            })
+        }
+        Some(st) => return Err(conflict(&f.path, &st, "a file")),
+    };
+    let (default_owner, default_mode) = match &plan {
+        Plan::New => ((0, 0), DEFAULT_FILE_MODE),
+        Plan::Keep(st) => ((st.st_uid, st.st_gid), st.st_mode & 0o7777),
+    };
+    let (uid, gid) = owners.resolve(&f.user, &f.group, default_owner, &f.path)?;
+    let mode = mode_of(f.mode, default_mode);
+    let attrs = Attrs {
+        owner: Some((uid, gid)),
+        mode,
+    };
+    let fetch_err = |source| FilesError::Fetch {
+        path: f.path.clone(),
+        source,
+    };
+    match plan {
+        Plan::Keep(_) if f.append.is_empty() => {
+            let file = open_file(&leaf, OFlag::O_RDONLY)?;
+            set_owner_mode(&file, &leaf, attrs)?;
+            log::info!("kept file {} (mode {mode:04o}, owner {uid}:{gid})", f.path);
+        }
+        Plan::Keep(st) if st.st_nlink > 1 => {
+            let added = append_in_place(&leaf, &f.append, fetcher, attrs).map_err(|e| match e {
+                WriteError::Fill(e) => fetch_err(e),
+                WriteError::Fs(e) => e.into(),
+            })?;
+            log::info!(
+                "appended {added} bytes to {} in place, as it has other hard links (mode {mode:04o}, owner {uid}:{gid})",
+                f.path
+            );
+        }
+        plan => {
+            let keep = matches!(plan, Plan::Keep(_));
+            let mut size = 0u64;
+            write::atomic(&leaf, attrs, |out| {
+                if keep {
+                    size += copy_existing(&leaf, out).map_err(FetchFailure::Existing)?;
+                }
+                if f.contents.source.is_some() {
+                    size += fetch(fetcher, &f.contents, out)?;
+                }
+                for extra in &f.append {
+                    size += fetch(fetcher, extra, out)?;
+                }
+                Ok::<_, FetchFailure>(())
+            })
+            .map_err(|e| match e {
+                WriteError::Fill(FetchFailure::Fetch(e)) => fetch_err(e),
+                WriteError::Fill(FetchFailure::Existing(source)) => RootError::Io {
+                    op: "reading",
+                    path: f.path.clone(),
+                    source,
+                }
+                .into(),
+                WriteError::Fs(e) => e.into(),
+            })?;
+            let what = if keep {
+                "kept and appended to"
+            } else {
+                "wrote"
+            };
+            log::info!(
+                "{what} file {} ({size} bytes, mode {mode:04o}, owner {uid}:{gid})",
+                f.path
+            );
+        }
+    }
+    summary.files += 1;
+    summary.appends += f.append.len() as u64;
+    Ok(())
+}
+
+enum FetchFailure {
+    Fetch(FetchError),
+    Existing(io::Error),
+}
+
+impl From<FetchError> for FetchFailure {
+    fn from(e: FetchError) -> Self {
+        Self::Fetch(e)
+    }
+}
+
+fn fetch(fetcher: &Fetcher, res: &Resource, out: &mut dyn Write) -> Result<u64, FetchError> {
+    Ok(fetcher.fetch(res, out)?.size)
+}
+
+fn open_file(leaf: &Leaf, flags: OFlag) -> Result<File, RootError> {
+    let fd = fcntl::openat(
+        &leaf.dir,
+        leaf.name.as_os_str(),
+        flags | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK,
+        Mode::empty(),
+    )
+    .map_err(|e| RootError::io("opening", &leaf.shown, e))?;
+    Ok(File::from(fd))
+}
+
+fn copy_existing(leaf: &Leaf, out: &mut dyn Write) -> io::Result<u64> {
+    let mut existing = open_file(leaf, OFlag::O_RDONLY).map_err(io::Error::other)?;
+    io::copy(&mut existing, out)
+}
+
+/// Appends to a file that other names share: the appended bytes are fetched and verified
+/// into a scratch file first, so a failed fetch leaves the file as it was.
+fn append_in_place(
+    leaf: &Leaf,
+    appends: &[Resource],
+    fetcher: &Fetcher,
+    attrs: Attrs,
+) -> Result<u64, WriteError<FetchError>> {
+    let scratch_name = format!(".kindling.{}.append.tmp", std::process::id());
+    let fd = fcntl::openat(
+        &leaf.dir,
+        scratch_name.as_str(),
+        OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(0o600),
+    )
+    .map_err(|e| RootError::io("creating a scratch file for", &leaf.shown, e))?;
+    let _ = unistd::unlinkat(&leaf.dir, scratch_name.as_str(), UnlinkatFlags::NoRemoveDir);
+    let mut scratch = File::from(fd);
+    let mut size = 0;
+    for res in appends {
+        size += fetch(fetcher, res, &mut scratch).map_err(WriteError::Fill)?;
+    }
+    let io_err = |op: &'static str| {
+        let shown = leaf.shown.clone();
+        move |source: io::Error| RootError::Io {
+            op,
+            path: shown,
+            source,
+        }
+    };
+    io::Seek::rewind(&mut scratch).map_err(io_err("appending to"))?;
+    let mut target = open_file(leaf, OFlag::O_WRONLY | OFlag::O_APPEND)?;
+    io::copy(&mut scratch, &mut target).map_err(io_err("appending to"))?;
+    set_owner_mode(&target, leaf, attrs)?;
+    Ok(size)
+}
+
+/// Owner first, then mode: chown clears setuid and setgid.
+fn set_owner_mode(file: &File, leaf: &Leaf, attrs: Attrs) -> Result<(), RootError> {
+    if let Some((uid, gid)) = attrs.owner {
+        unistd::fchown(
+            file.as_fd(),
+            Some(unistd::Uid::from_raw(uid)),
+            Some(unistd::Gid::from_raw(gid)),
+        )
+        .map_err(|e| RootError::io("changing the owner of", &leaf.shown, e))?;
+    }
+    stat::fchmod(file.as_fd(), Mode::from_bits_truncate(attrs.mode))
+        .map_err(|e| RootError::io("setting the mode of", &leaf.shown, e))
+}
+
+fn link(
+    root: &Root,
+    l: &Link,
+    owners: &Owners,
+    summary: &mut FilesSummary,
+) -> Result<(), FilesError> {
+    let target = l.target.as_deref().unwrap_or("");
+    let hard = l.hard == Some(true);
+    let leaf = root.leaf(&l.path, Missing::Create(PARENT_MODE))?;
+    clear_for_overwrite(&leaf, l.overwrite)?;
+    if let Some(st) = root::lstat(&leaf)? {
+        return existing_link(root, l, &leaf, &st, target, hard);
+    }
+    if hard {
+        let source = root
+            .leaf(target, Missing::Fail)
+            .map_err(|e| hard_target(l, e))?;
+        match root::lstat(&source)? {
+            Some(st) if root::kind(&st) == Kind::Dir => {
+                return Err(FilesError::Conflict {
+                    path: l.path.clone(),
+                    problem: format!("the hard link target {target} is a directory"),
+                })
+            }
+            Some(_) => {}
+            None => {
+                return Err(hard_target(
+                    l,
+                    RootError::io("looking up", target, Errno::ENOENT),
+                ))
+            }
+        }
+        unistd::linkat(
+            &source.dir,
+            source.name.as_os_str(),
+            &leaf.dir,
+            leaf.name.as_os_str(),
+            AtFlags::empty(),
+        )
+        .map_err(|e| RootError::io("creating the hard link", &l.path, e))?;
+        log::info!("created hard link {} => {target}", l.path);
+        summary.hard_links += 1;
+        return Ok(());
+    }
+    unistd::symlinkat(target, &leaf.dir, leaf.name.as_os_str())
+        .map_err(|e| RootError::io("creating the symbolic link", &l.path, e))?;
+    // Ignition's default owner is that of whatever the new link points to.
+    let default = root
+        .follow(&l.path)
+        .ok()
+        .flatten()
+        .map_or((0, 0), |(_, st)| (st.st_uid, st.st_gid));
+    let (uid, gid) = owners.resolve(&l.user, &l.group, default, &l.path)?;
+    root::chown(&leaf, uid, gid)?;
+    log::info!(
+        "created symbolic link {} -> {target} (owner {uid}:{gid})",
+        l.path
+    );
+    summary.links += 1;
+    Ok(())
+}
+
+fn hard_target(l: &Link, e: RootError) -> FilesError {
+    FilesError::Conflict {
+        path: l.path.clone(),
+        problem: format!(
+            "the hard link target {} cannot be used: {e}",
+            l.target.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+/// A node already sits at a link's path (and overwrite is false): fine when it already is
+/// that link, an error otherwise.
+fn existing_link(
+    root: &Root,
+    l: &Link,
+    leaf: &Leaf,
+    st: &FileStat,
+    target: &str,
+    hard: bool,
+) -> Result<(), FilesError> {
+    if hard {
+        let source = root
+            .leaf(target, Missing::Fail)
+            .map_err(|e| hard_target(l, e))?;
+        let same =
+            root::lstat(&source)?.is_some_and(|t| t.st_dev == st.st_dev && t.st_ino == st.st_ino);
+        if same {
+            log::info!("hard link {} => {target} already exists", l.path);
+            return Ok(());
+        }
+        return Err(FilesError::Conflict {
+            path: l.path.clone(),
+            problem: format!("a file that is not {target} already exists there, and overwrite is false; set overwrite: true to replace it"),
+        });
+    }
+    if root::kind(st) != Kind::Symlink {
+        return Err(conflict(&l.path, st, "a symbolic link"));
+    }
+    let existing = root::readlink(leaf)?;
+    let existing = existing.to_string_lossy();
+    if root::clean(&existing) == root::clean(target) {
+        log::info!("symbolic link {} -> {target} already exists", l.path);
+        return Ok(());
+    }
+    Err(FilesError::Conflict {
+        path: l.path.clone(),
+        problem: format!("a symbolic link to {existing} (not {target}) already exists there, and overwrite is false; set overwrite: true to replace it"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_are_ordered_by_depth_with_hard_links_last() {
+        let storage: Storage = serde_json::from_str(
+            r#"{"files":[{"path":"/a/b/c"},{"path":"/z"}],
+                "directories":[{"path":"/a/b"}],
+                "links":[{"path":"/h","target":"/a/b/c","hard":true},{"path":"/a/s","target":"x"}]}"#,
+        )
+        .expect("storage");
+        let order: Vec<&str> = ordered(&storage).iter().map(|e| e.path()).collect();
+        assert_eq!(order, ["/z", "/a/b", "/a/s", "/a/b/c", "/h"]);
+    }
+
+    #[test]
+    fn modes_keep_special_bits_only_as_given() {
+        assert_eq!(mode_of(None, 0o644), 0o644);
+        assert_eq!(mode_of(Some(0o4755), 0o644), 0o4755);
+        assert_eq!(mode_of(Some(0o600), 0o644), 0o600);
+    }
+}

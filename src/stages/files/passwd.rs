@@ -1,0 +1,322 @@
+//! `passwd.groups` and `passwd.users`, applied the way Ignition applies them: shadow-utils
+//! (`groupadd`, `groupdel`, `useradd`, `usermod`, `userdel`) with `--root`, the same flags in
+//! the same order, so `/etc/passwd`, `/etc/group`, `/etc/shadow` and `/etc/gshadow` come out
+//! identical.
+//!
+//! - Groups first, then users, each in config order.
+//! - A group is always created with `groupadd` (an existing group is an error, as in
+//!   Ignition); `shouldExist: false` deletes it with `groupdel` when it exists.
+//! - A user that does not exist is created with `useradd`; an existing one is changed with
+//!   `usermod` (home, password, uid, comment, primary group, groups and shell only).
+//!   `shouldExist: false` deletes it with `userdel --remove`.
+//! - The password is then set again with `usermod --password`, and the SSH keys are written.
+//!   Hashes are passed as arguments that are never printed.
+//!
+//! SSH keys go to `~/.ssh/authorized_keys.d/kindling` (or `~/.ssh/authorized_keys`, see
+//! [`SshKeyLayout`]), written as the user: the directories are created 0700 and the file
+//! 0600, owned by the user, and the kernel checks permissions as that user, so a link planted
+//! in a home directory cannot make Kindling write a file the user could not write.
+
+use kindling_spec::types::{Passwd, PasswdGroup, PasswdUser};
+use nix::unistd::{self, Gid, Uid};
+
+use super::owners::Owners;
+use super::root::{Missing, Root};
+use super::write::{self, Attrs, WriteError};
+use super::{FilesError, FilesSummary};
+use crate::command::Cmd;
+use crate::stages::StageContext;
+
+/// Where SSH keys are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SshKeyLayout {
+    /// `~/.ssh/authorized_keys.d/kindling`, as Ignition writes `…/ignition`. sshd reads it
+    /// through `AuthorizedKeysCommand` or an `AuthorizedKeysFile` that lists it (Fedora
+    /// CoreOS, Flatcar).
+    #[default]
+    Fragment,
+    /// `~/.ssh/authorized_keys`, which every sshd reads (Debian, Ubuntu). Replaces the file.
+    Plain,
+}
+
+/// The kernel argument that picks the layout.
+pub const LAYOUT_KARG: &str = "ssh.authorized_keys";
+/// The environment variable that picks the layout when the kernel argument is absent.
+pub const LAYOUT_ENV: &str = "KINDLING_SSH_AUTHORIZED_KEYS";
+
+impl SshKeyLayout {
+    /// `kindling.ssh.authorized_keys=plain|fragment` on the kernel command line, else
+    /// `$KINDLING_SSH_AUTHORIZED_KEYS`, else `fragment`.
+    pub fn from_context(ctx: &StageContext) -> Result<Self, FilesError> {
+        let (value, from) = match ctx.cmdline.value(LAYOUT_KARG) {
+            Some(v) => (Some(v.to_owned()), format!("kindling.{LAYOUT_KARG}")),
+            None => (std::env::var(LAYOUT_ENV).ok(), LAYOUT_ENV.to_owned()),
+        };
+        match value.as_deref() {
+            None | Some("") | Some("fragment") => Ok(Self::Fragment),
+            Some("plain") => Ok(Self::Plain),
+            Some(other) => Err(FilesError::Setting {
+                name: from,
+                problem: format!("{other:?} is not a key layout; use fragment or plain"),
+            }),
+        }
+    }
+
+    fn path(self, home: &str) -> String {
+        let home = home.trim_end_matches('/');
+        match self {
+            Self::Fragment => format!("{home}/.ssh/authorized_keys.d/kindling"),
+            Self::Plain => format!("{home}/.ssh/authorized_keys"),
+        }
+    }
+}
+
+pub fn apply(
+    root: &Root,
+    passwd: &Passwd,
+    layout: SshKeyLayout,
+    summary: &mut FilesSummary,
+) -> Result<(), FilesError> {
+    for group in &passwd.groups {
+        ensure_group(root, group, summary)?;
+    }
+    for user in &passwd.users {
+        ensure_user(root, user, layout, summary)?;
+    }
+    Ok(())
+}
+
+fn root_arg(root: &Root) -> std::ffi::OsString {
+    root.path().as_os_str().to_owned()
+}
+
+fn ensure_group(
+    root: &Root,
+    g: &PasswdGroup,
+    summary: &mut FilesSummary,
+) -> Result<(), FilesError> {
+    let exists = Owners::load(root)?.group(&g.name).is_some();
+    if g.should_exist == Some(false) {
+        if exists {
+            Cmd::new(format!("deleting group {}", g.name), "groupdel")
+                .arg("--root")
+                .arg(root_arg(root))
+                .arg(&g.name)
+                .run()?;
+            log::info!("deleted group {}", g.name);
+            summary.groups_deleted += 1;
+        } else {
+            log::info!("group {} does not exist; nothing to delete", g.name);
+        }
+        return Ok(());
+    }
+    let mut cmd = Cmd::new(format!("creating group {}", g.name), "groupadd")
+        .arg("--root")
+        .arg(root_arg(root));
+    if let Some(gid) = g.gid {
+        cmd = cmd.arg("--gid").arg(gid.to_string());
+    }
+    cmd = cmd.arg("--password");
+    cmd = match g.password_hash.as_deref() {
+        Some(hash) if !hash.is_empty() => cmd.secret_arg(hash),
+        _ => cmd.arg("*"),
+    };
+    if g.system == Some(true) {
+        cmd = cmd.arg("--system");
+    }
+    cmd.arg(&g.name).run()?;
+    log::info!("created group {}", g.name);
+    summary.groups_created += 1;
+    Ok(())
+}
+
+fn ensure_user(
+    root: &Root,
+    u: &PasswdUser,
+    layout: SshKeyLayout,
+    summary: &mut FilesSummary,
+) -> Result<(), FilesError> {
+    let exists = Owners::load(root)?.user(&u.name).is_some();
+    if u.should_exist == Some(false) {
+        if exists {
+            Cmd::new(format!("deleting user {}", u.name), "userdel")
+                .arg("--remove")
+                .arg("--root")
+                .arg(root_arg(root))
+                .arg(&u.name)
+                .run()?;
+            log::info!("deleted user {} and its home directory", u.name);
+            summary.users_deleted += 1;
+        } else {
+            log::info!("user {} does not exist; nothing to delete", u.name);
+        }
+        return Ok(());
+    }
+    let set = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+    let (program, what) = if exists {
+        ("usermod", format!("modifying user {}", u.name))
+    } else {
+        ("useradd", format!("creating user {}", u.name))
+    };
+    let mut cmd = Cmd::new(what, program).arg("--root").arg(root_arg(root));
+    if exists {
+        if let Some(home) = set(&u.home_dir) {
+            cmd = cmd.args(["--home", &home, "--move-home"]);
+        }
+    } else {
+        if let Some(home) = set(&u.home_dir) {
+            cmd = cmd.args(["--home-dir", &home]);
+        }
+        cmd = cmd.arg(if u.no_create_home == Some(true) {
+            "--no-create-home"
+        } else {
+            "--create-home"
+        });
+        for (flag, on) in [
+            ("--no-user-group", u.no_user_group),
+            ("--system", u.system),
+            ("--no-log-init", u.no_log_init),
+        ] {
+            if on == Some(true) {
+                cmd = cmd.arg(flag);
+            }
+        }
+    }
+    match u.password_hash.as_deref() {
+        Some(hash) if !hash.is_empty() => cmd = cmd.arg("--password").secret_arg(hash),
+        Some(_) => cmd = cmd.args(["--password", "*"]),
+        None if !exists => cmd = cmd.args(["--password", "*"]),
+        None => {}
+    }
+    if let Some(uid) = u.uid {
+        cmd = cmd.arg("--uid").arg(uid.to_string());
+    }
+    if let Some(gecos) = set(&u.gecos) {
+        cmd = cmd.arg("--comment").arg(gecos);
+    }
+    if let Some(group) = set(&u.primary_group) {
+        cmd = cmd.arg("--gid").arg(group);
+    }
+    if !u.groups.is_empty() {
+        cmd = cmd.arg("--groups").arg(u.groups.join(","));
+    }
+    if let Some(shell) = set(&u.shell) {
+        cmd = cmd.arg("--shell").arg(shell);
+    }
+    cmd.arg(&u.name).run()?;
+    if exists {
+        log::info!("modified user {}", u.name);
+        summary.users_modified += 1;
+    } else {
+        log::info!("created user {}", u.name);
+        summary.users_created += 1;
+    }
+
+    if let Some(hash) = u.password_hash.as_deref() {
+        let hash = if hash.is_empty() { "*" } else { hash };
+        Cmd::new(format!("setting the password of {}", u.name), "usermod")
+            .arg("--root")
+            .arg(root_arg(root))
+            .arg("--password")
+            .secret_arg(hash)
+            .arg(&u.name)
+            .run()?;
+        log::info!("set the password hash of {}", u.name);
+    }
+
+    if !u.ssh_authorized_keys.is_empty() {
+        authorize_keys(root, u, layout)?;
+        summary.ssh_key_files += 1;
+    }
+    Ok(())
+}
+
+/// Writes the user's keys file as the user.
+fn authorize_keys(root: &Root, u: &PasswdUser, layout: SshKeyLayout) -> Result<(), FilesError> {
+    let owners = Owners::load(root)?;
+    let account = owners
+        .user(&u.name)
+        .ok_or_else(|| FilesError::Conflict {
+            path: "/etc/passwd".into(),
+            problem: format!("user {} is missing after it was created", u.name),
+        })?
+        .clone();
+    let mut keys = u.ssh_authorized_keys.join("\n");
+    if !keys.ends_with('\n') {
+        keys.push('\n');
+    }
+    let path = layout.path(&account.home);
+    let _as_user =
+        AsUser::switch(account.uid, account.gid).map_err(|problem| FilesError::Setting {
+            name: format!("user {}", u.name),
+            problem,
+        })?;
+    let leaf = root
+        .leaf(&path, Missing::Create(0o700))
+        .map_err(|e| FilesError::Keys {
+            user: u.name.clone(),
+            source: Box::new(e.into()),
+        })?;
+    write::atomic(
+        &leaf,
+        Attrs {
+            owner: None,
+            mode: 0o600,
+        },
+        |out| out.write_all(keys.as_bytes()),
+    )
+    .map_err(|e| FilesError::Keys {
+        user: u.name.clone(),
+        source: Box::new(match e {
+            WriteError::Fill(source) => super::root::RootError::Io {
+                op: "writing",
+                path: path.clone(),
+                source,
+            }
+            .into(),
+            WriteError::Fs(e) => e.into(),
+        }),
+    })?;
+    log::info!(
+        "wrote {} SSH key(s) for {} to {path}",
+        u.ssh_authorized_keys.len(),
+        u.name
+    );
+    Ok(())
+}
+
+/// Filesystem ids switched to a user for as long as this lives (this thread only).
+#[derive(Debug)]
+struct AsUser {
+    previous: Option<(Uid, Gid)>,
+}
+
+impl AsUser {
+    fn switch(uid: u32, gid: u32) -> Result<Self, String> {
+        let (uid, gid) = (Uid::from_raw(uid), Gid::from_raw(gid));
+        if uid == unistd::geteuid() && gid == unistd::getegid() {
+            return Ok(Self { previous: None });
+        }
+        let old_gid = unistd::setfsgid(gid);
+        let old_uid = unistd::setfsuid(uid);
+        let guard = Self {
+            previous: Some((old_uid, old_gid)),
+        };
+        // setfsuid reports failure only through the id it returns; ask again to check.
+        if unistd::setfsuid(uid) != uid || unistd::setfsgid(gid) != gid {
+            return Err(format!(
+                "cannot act as uid {uid}, gid {gid} to write SSH keys (is Kindling running as root?)"
+            ));
+        }
+        Ok(guard)
+    }
+}
+
+impl Drop for AsUser {
+    fn drop(&mut self) {
+        if let Some((uid, gid)) = self.previous {
+            unistd::setfsuid(uid);
+            unistd::setfsgid(gid);
+        }
+    }
+}

@@ -1,0 +1,585 @@
+//! Containment: every path the files stage touches is resolved inside the target root.
+//!
+//! Paths are walked one component at a time from a directory descriptor of the root, with
+//! `O_NOFOLLOW` and `AT_SYMLINK_NOFOLLOW` on every step, so the kernel never follows a link
+//! on our behalf. Links met on the way are read and resolved here, chroot-style, as Ignition's
+//! `JoinPath` does and as the booted system will see them: an absolute target starts again
+//! at the root, a relative one from the link's directory. `..` moves back through the
+//! directories actually walked. The last component of a node path is never followed.
+//!
+//! Two kinds of link are refused outright because only an escape attempt needs them: a link
+//! that climbs above the root with `..`, and a link that resolves to the root directory
+//! itself (`etc -> /`). Every other absolute link (`/var/run -> /run`) works as it will on the
+//! booted system.
+//!
+//! Operations on the final component use the `*at` system calls on the parent's descriptor,
+//! so nothing is ever written, chmod-ed or chown-ed outside the root.
+
+use std::collections::VecDeque;
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{self, AtFlags, OFlag};
+use nix::sys::stat::{self, FileStat, Mode, SFlag};
+use nix::unistd::{self, Gid, Uid, UnlinkatFlags};
+
+/// How many links one resolution may follow (the kernel's limit too).
+const MAX_LINKS: usize = 40;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RootError {
+    #[error("refusing {path}: the link {link} -> {target} {why}; links inside the target root must not lead out of it")]
+    Escape {
+        path: String,
+        link: String,
+        target: String,
+        why: &'static str,
+    },
+    #[error("{path}: too many levels of symbolic links")]
+    Loop { path: String },
+    #[error("{path}: {component} is not a directory")]
+    NotDirectory { path: String, component: String },
+    #[error("{op} {path} failed: {source}")]
+    Io {
+        op: &'static str,
+        path: String,
+        source: io::Error,
+    },
+}
+
+impl RootError {
+    pub fn io(op: &'static str, path: impl Into<String>, errno: Errno) -> Self {
+        Self::Io {
+            op,
+            path: path.into(),
+            source: io::Error::from(errno),
+        }
+    }
+
+    /// The operating-system error behind this one, if any.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            Self::Io { source, .. } => source.raw_os_error().map(Errno::from_raw),
+            _ => None,
+        }
+    }
+}
+
+/// The target root, held open.
+#[derive(Debug)]
+pub struct Root {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+/// A resolved node path: the directory that holds it and its name there.
+#[derive(Debug)]
+pub struct Leaf {
+    pub dir: OwnedFd,
+    pub name: OsString,
+    /// The path inside the root, for messages.
+    pub shown: String,
+}
+
+/// What a walk does with a missing directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Fail,
+    /// Create it with exactly this mode, owned by the caller's filesystem ids.
+    Create(u32),
+}
+
+/// What kind of node a stat describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    Symlink,
+    Other,
+}
+
+pub fn kind(st: &FileStat) -> Kind {
+    match SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) {
+        SFlag::S_IFREG => Kind::File,
+        SFlag::S_IFDIR => Kind::Dir,
+        SFlag::S_IFLNK => Kind::Symlink,
+        _ => Kind::Other,
+    }
+}
+
+enum Step {
+    Name(OsString),
+    /// The end of a link's target: the walk has resolved that link.
+    EndOfLink,
+}
+
+struct Link {
+    at: String,
+    target: String,
+}
+
+impl Root {
+    pub fn open(path: &Path) -> Result<Self, RootError> {
+        let shown = path.display().to_string();
+        let canonical = std::fs::canonicalize(path).map_err(|source| RootError::Io {
+            op: "opening the target root",
+            path: shown.clone(),
+            source,
+        })?;
+        let fd = fcntl::open(
+            &canonical,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| RootError::io("opening the target root", shown, e))?;
+        Ok(Self {
+            fd,
+            path: canonical,
+        })
+    }
+
+    /// The root's absolute path on the host.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The directory holding `path` (absolute, inside the root) and the last component's
+    /// name, which is not followed. Missing directories are created or refused per `missing`.
+    pub fn leaf(&self, path: &str, missing: Missing) -> Result<Leaf, RootError> {
+        let parts = components(path);
+        let Some((name, dirs)) = parts.split_last() else {
+            return Err(RootError::io("resolving", path, Errno::EISDIR));
+        };
+        let dir = self.walk(path, dirs.to_vec(), missing)?;
+        Ok(Leaf {
+            dir,
+            name: name.clone(),
+            shown: path.to_owned(),
+        })
+    }
+
+    /// The directory at `path`, every link on the way resolved.
+    pub fn dir(&self, path: &str, missing: Missing) -> Result<OwnedFd, RootError> {
+        self.walk(path, components(path), missing)
+    }
+
+    /// The node that `path` names once every link, the last one included, is followed
+    /// inside the root. `Ok(None)` when it does not exist.
+    pub fn follow(&self, path: &str) -> Result<Option<(Leaf, FileStat)>, RootError> {
+        let mut path = path.to_owned();
+        for _ in 0..MAX_LINKS {
+            let leaf = match self.leaf(&path, Missing::Fail) {
+                Ok(leaf) => leaf,
+                Err(e) if e.errno() == Some(Errno::ENOENT) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            match lstat(&leaf)? {
+                None => return Ok(None),
+                Some(st) if kind(&st) == Kind::Symlink => {
+                    let target = readlink(&leaf)?;
+                    path = link_destination(&leaf.shown, &target);
+                }
+                Some(st) => return Ok(Some((leaf, st))),
+            }
+        }
+        Err(RootError::Loop { path })
+    }
+
+    /// Reads the file at `path`, following links inside the root. `Ok(None)` when it does
+    /// not exist.
+    pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, RootError> {
+        let Some((leaf, _)) = self.follow(path)? else {
+            return Ok(None);
+        };
+        let fd = fcntl::openat(
+            &leaf.dir,
+            leaf.name.as_os_str(),
+            OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK,
+            Mode::empty(),
+        )
+        .map_err(|e| RootError::io("opening", &leaf.shown, e))?;
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut std::fs::File::from(fd), &mut bytes).map_err(|source| {
+            RootError::Io {
+                op: "reading",
+                path: leaf.shown.clone(),
+                source,
+            }
+        })?;
+        Ok(Some(bytes))
+    }
+
+    fn walk(
+        &self,
+        path: &str,
+        parts: Vec<OsString>,
+        missing: Missing,
+    ) -> Result<OwnedFd, RootError> {
+        let mut steps: VecDeque<Step> = parts.into_iter().map(Step::Name).collect();
+        // The directories walked below the root, with their names.
+        let mut stack: Vec<(OwnedFd, OsString)> = Vec::new();
+        let mut links: Vec<Link> = Vec::new();
+        let mut followed = 0usize;
+        let shown_at = |stack: &[(OwnedFd, OsString)], name: &OsStr| {
+            let mut s = String::new();
+            for (_, n) in stack {
+                s.push('/');
+                s.push_str(&n.to_string_lossy());
+            }
+            s.push('/');
+            s.push_str(&name.to_string_lossy());
+            s
+        };
+        while let Some(step) = steps.pop_front() {
+            let name = match step {
+                Step::EndOfLink => {
+                    let link = links.pop();
+                    if stack.is_empty() {
+                        if let Some(link) = link {
+                            return Err(RootError::Escape {
+                                path: path.to_owned(),
+                                link: link.at,
+                                target: link.target,
+                                why: "points at the root directory itself",
+                            });
+                        }
+                    }
+                    continue;
+                }
+                Step::Name(name) => name,
+            };
+            match name.as_bytes() {
+                b"" | b"." => continue,
+                b".." => {
+                    if stack.pop().is_none() {
+                        let (link, target) = links
+                            .last()
+                            .map(|l| (l.at.clone(), l.target.clone()))
+                            .unwrap_or_else(|| (path.to_owned(), String::new()));
+                        return Err(RootError::Escape {
+                            path: path.to_owned(),
+                            link,
+                            target,
+                            why: "climbs above the root with ..",
+                        });
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            let cur = stack.last().map_or(self.fd.as_fd(), |(fd, _)| fd.as_fd());
+            let at = shown_at(&stack, &name);
+            let st = match stat::fstatat(cur, name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW) {
+                Ok(st) => Some(st),
+                Err(Errno::ENOENT) => None,
+                Err(e) => return Err(RootError::io("looking up", at, e)),
+            };
+            match st.as_ref().map(kind) {
+                Some(Kind::Dir) => {}
+                Some(Kind::Symlink) => {
+                    followed += 1;
+                    if followed > MAX_LINKS {
+                        return Err(RootError::Loop {
+                            path: path.to_owned(),
+                        });
+                    }
+                    let target = fcntl::readlinkat(cur, name.as_os_str())
+                        .map_err(|e| RootError::io("reading the link", &at, e))?;
+                    if target.as_bytes().starts_with(b"/") {
+                        stack.clear();
+                    }
+                    steps.push_front(Step::EndOfLink);
+                    for part in components_of(&target).into_iter().rev() {
+                        steps.push_front(Step::Name(part));
+                    }
+                    links.push(Link {
+                        at,
+                        target: target.to_string_lossy().into_owned(),
+                    });
+                    continue;
+                }
+                Some(_) => {
+                    return Err(RootError::NotDirectory {
+                        path: path.to_owned(),
+                        component: at,
+                    })
+                }
+                None => match missing {
+                    Missing::Fail => return Err(RootError::io("looking up", at, Errno::ENOENT)),
+                    Missing::Create(mode) => {
+                        match stat::mkdirat(cur, name.as_os_str(), Mode::from_bits_truncate(mode)) {
+                            Ok(()) | Err(Errno::EEXIST) => {}
+                            Err(e) => return Err(RootError::io("creating the directory", at, e)),
+                        }
+                        // The umask narrowed the mode; set it exactly.
+                        let fd = open_dir(cur, &name, &at)?;
+                        stat::fchmod(&fd, Mode::from_bits_truncate(mode))
+                            .map_err(|e| RootError::io("setting the mode of", &at, e))?;
+                        log::info!("created parent directory {at} (mode {mode:04o})");
+                    }
+                },
+            }
+            let fd = fcntl::openat(
+                cur,
+                name.as_os_str(),
+                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| match e {
+                Errno::ENOTDIR | Errno::ELOOP => RootError::NotDirectory {
+                    path: path.to_owned(),
+                    component: at.clone(),
+                },
+                e => RootError::io("opening", &at, e),
+            })?;
+            stack.push((fd, name));
+        }
+        match stack.pop() {
+            Some((fd, _)) => Ok(fd),
+            None => self.fd.try_clone().map_err(|source| RootError::Io {
+                op: "opening",
+                path: "/".into(),
+                source,
+            }),
+        }
+    }
+}
+
+/// A readable descriptor of the directory `name` in `dir` (not following a link).
+pub fn open_dir(dir: BorrowedFd<'_>, name: &OsStr, shown: &str) -> Result<OwnedFd, RootError> {
+    fcntl::openat(
+        dir,
+        name,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| RootError::io("opening", shown, e))
+}
+
+/// `lstat` of a leaf; `None` when it does not exist.
+pub fn lstat(leaf: &Leaf) -> Result<Option<FileStat>, RootError> {
+    match stat::fstatat(
+        &leaf.dir,
+        leaf.name.as_os_str(),
+        AtFlags::AT_SYMLINK_NOFOLLOW,
+    ) {
+        Ok(st) => Ok(Some(st)),
+        Err(Errno::ENOENT) => Ok(None),
+        Err(e) => Err(RootError::io("looking up", &leaf.shown, e)),
+    }
+}
+
+pub fn readlink(leaf: &Leaf) -> Result<OsString, RootError> {
+    fcntl::readlinkat(&leaf.dir, leaf.name.as_os_str())
+        .map_err(|e| RootError::io("reading the link", &leaf.shown, e))
+}
+
+/// Sets the owner of a leaf without following it (lchown).
+pub fn chown(leaf: &Leaf, uid: u32, gid: u32) -> Result<(), RootError> {
+    unistd::fchownat(
+        &leaf.dir,
+        leaf.name.as_os_str(),
+        Some(Uid::from_raw(uid)),
+        Some(Gid::from_raw(gid)),
+        AtFlags::AT_SYMLINK_NOFOLLOW,
+    )
+    .map_err(|e| RootError::io("changing the owner of", &leaf.shown, e))
+}
+
+/// Sets owner, then mode (so setuid and setgid bits survive the chown) of a directory leaf.
+pub fn set_dir_owner_mode(leaf: &Leaf, uid: u32, gid: u32, mode: u32) -> Result<(), RootError> {
+    let fd = open_dir(leaf.dir.as_fd(), &leaf.name, &leaf.shown)?;
+    unistd::fchown(&fd, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)))
+        .map_err(|e| RootError::io("changing the owner of", &leaf.shown, e))?;
+    stat::fchmod(&fd, Mode::from_bits_truncate(mode))
+        .map_err(|e| RootError::io("setting the mode of", &leaf.shown, e))
+}
+
+/// Removes a leaf and, when it is a directory, everything below it (`rm -rf`, contained).
+pub fn remove_all(leaf: &Leaf) -> Result<bool, RootError> {
+    let Some(st) = lstat(leaf)? else {
+        return Ok(false);
+    };
+    if kind(&st) == Kind::Dir {
+        let fd = open_dir(leaf.dir.as_fd(), &leaf.name, &leaf.shown)?;
+        empty_dir(fd, &leaf.shown)?;
+        unistd::unlinkat(&leaf.dir, leaf.name.as_os_str(), UnlinkatFlags::RemoveDir)
+            .map_err(|e| RootError::io("removing", &leaf.shown, e))?;
+    } else {
+        unistd::unlinkat(&leaf.dir, leaf.name.as_os_str(), UnlinkatFlags::NoRemoveDir)
+            .map_err(|e| RootError::io("removing", &leaf.shown, e))?;
+    }
+    Ok(true)
+}
+
+fn empty_dir(fd: OwnedFd, shown: &str) -> Result<(), RootError> {
+    let walk_fd = fd.try_clone().map_err(|source| RootError::Io {
+        op: "reading",
+        path: shown.to_owned(),
+        source,
+    })?;
+    let names = list_dir(walk_fd, shown)?;
+    for name in names {
+        let child = Leaf {
+            dir: fd.try_clone().map_err(|source| RootError::Io {
+                op: "reading",
+                path: shown.to_owned(),
+                source,
+            })?,
+            shown: format!("{}/{}", shown.trim_end_matches('/'), name.to_string_lossy()),
+            name,
+        };
+        remove_all(&child)?;
+    }
+    Ok(())
+}
+
+/// The names in a directory, without `.` and `..`, sorted.
+pub fn list_dir(fd: OwnedFd, shown: &str) -> Result<Vec<OsString>, RootError> {
+    let mut dir =
+        nix::dir::Dir::from_fd(fd).map_err(|e| RootError::io("reading the directory", shown, e))?;
+    let mut names = Vec::new();
+    for entry in dir.iter() {
+        let entry = entry.map_err(|e| RootError::io("reading the directory", shown, e))?;
+        let name = entry.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            names.push(OsStr::from_bytes(name).to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn components(path: &str) -> Vec<OsString> {
+    components_of(OsStr::new(path))
+}
+
+fn components_of(path: &OsStr) -> Vec<OsString> {
+    path.as_bytes()
+        .split(|b| *b == b'/')
+        .filter(|c| !c.is_empty())
+        .map(|c| OsStr::from_bytes(c).to_owned())
+        .collect()
+}
+
+/// Where a link at `at` (a path inside the root) with `target` points, as a lexical path
+/// inside the root. Used only to re-walk from the root, which resolves it properly.
+fn link_destination(at: &str, target: &OsStr) -> String {
+    let target = target.to_string_lossy();
+    if target.starts_with('/') {
+        target.into_owned()
+    } else {
+        let dir = at.rsplit_once('/').map_or("", |(d, _)| d);
+        format!("{dir}/{target}")
+    }
+}
+
+/// Go's `filepath.Clean` for the absolute or relative paths found in link targets.
+pub fn clean(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|p| *p != "..") {
+                    out.pop();
+                } else if !rooted {
+                    out.push("..");
+                }
+            }
+            p => out.push(p),
+        }
+    }
+    let joined = out.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn root() -> (tempfile::TempDir, Root) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = Root::open(dir.path()).expect("open root");
+        (dir, root)
+    }
+
+    #[test]
+    fn creates_missing_directories_inside_the_root() {
+        let (dir, root) = root();
+        let leaf = root.leaf("/a/b/c", Missing::Create(0o755)).expect("leaf");
+        assert_eq!(leaf.name, "c");
+        assert!(dir.path().join("a/b").is_dir());
+    }
+
+    #[test]
+    fn absolute_links_resolve_from_the_root() {
+        let (dir, root) = root();
+        std::fs::create_dir(dir.path().join("run")).expect("mkdir");
+        std::fs::create_dir(dir.path().join("var")).expect("mkdir");
+        symlink("/run", dir.path().join("var/run")).expect("symlink");
+        let leaf = root.leaf("/var/run/x", Missing::Fail).expect("leaf");
+        let st = stat::fstat(&leaf.dir).expect("fstat");
+        let run = std::fs::metadata(dir.path().join("run")).expect("meta");
+        assert_eq!(st.st_ino, std::os::unix::fs::MetadataExt::ino(&run));
+    }
+
+    #[test]
+    fn a_link_to_the_root_is_refused() {
+        let (dir, root) = root();
+        symlink("/", dir.path().join("etc")).expect("symlink");
+        let err = root
+            .leaf("/etc/passwd", Missing::Create(0o755))
+            .expect_err("refused");
+        assert!(err.to_string().contains("points at the root"), "{err}");
+    }
+
+    #[test]
+    fn a_link_climbing_above_the_root_is_refused() {
+        let (dir, root) = root();
+        std::fs::create_dir(dir.path().join("a")).expect("mkdir");
+        symlink("../../..", dir.path().join("a/up")).expect("symlink");
+        let err = root
+            .leaf("/a/up/x", Missing::Create(0o755))
+            .expect_err("refused");
+        assert!(err.to_string().contains("climbs above the root"), "{err}");
+    }
+
+    #[test]
+    fn link_loops_stop() {
+        let (dir, root) = root();
+        symlink("b", dir.path().join("a")).expect("symlink");
+        symlink("a", dir.path().join("b")).expect("symlink");
+        let err = root.leaf("/a/x", Missing::Fail).expect_err("loop");
+        assert!(matches!(err, RootError::Loop { .. }), "{err}");
+    }
+
+    #[test]
+    fn reading_follows_links_inside_the_root() {
+        let (dir, root) = root();
+        std::fs::create_dir(dir.path().join("etc")).expect("mkdir");
+        std::fs::write(dir.path().join("etc/real"), b"x").expect("write");
+        symlink("real", dir.path().join("etc/passwd")).expect("symlink");
+        assert_eq!(root.read("/etc/passwd").expect("read"), Some(b"x".to_vec()));
+        assert_eq!(root.read("/etc/none").expect("read"), None);
+    }
+
+    #[test]
+    fn clean_matches_go() {
+        assert_eq!(clean("/x/../keep"), "/keep");
+        assert_eq!(clean("a//b/./c/"), "a/b/c");
+        assert_eq!(clean("../a"), "../a");
+        assert_eq!(clean("/.."), "/");
+        assert_eq!(clean(""), ".");
+    }
+}
