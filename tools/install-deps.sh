@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need_apt=()
-for pkg in ignition time openssl passwd python3 libclang-dev libssl-dev pkg-config; do
+for pkg in ignition time openssl passwd python3 libclang-dev libssl-dev pkg-config systemd; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

@@ -68,6 +68,7 @@ pub(super) fn open(
     settings: &FetchSettings,
     url: &str,
     headers: &[HttpHeader],
+    limit: Option<u64>,
 ) -> Result<Box<dyn Read>, FetchError> {
     let started = Instant::now();
     let window = settings.total_timeout.unwrap_or(DEFAULT_RETRY_WINDOW);
@@ -80,6 +81,14 @@ pub(super) fn open(
         let retry_reason = match result {
             Ok(resp) if resp.status().is_success() => {
                 let total = resp.content_length();
+                if let (Some(total), Some(limit)) = (total, limit) {
+                    if total > limit {
+                        return Err(FetchError::TooLarge {
+                            url: redact(url),
+                            limit,
+                        });
+                    }
+                }
                 return Ok(Box::new(Body {
                     inner: resp,
                     url: redact(url),

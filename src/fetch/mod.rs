@@ -196,8 +196,10 @@ impl Fetcher {
             })?;
         self.settings.policy.check(url, expected.is_some())?;
         let algorithm = expected.as_ref().map_or(Algorithm::Sha512, |d| d.algorithm);
-        let raw = self.open(url, &res.http_headers)?;
         let gzip = res.compression.as_deref() == Some("gzip");
+        // A declared length over the limit is refused before the body is read (only for
+        // uncompressed bodies: compressed ones say nothing about the decompressed size).
+        let raw = self.open(url, &res.http_headers, (!gzip).then_some(limit))?;
         let fetched = copy(raw, gzip, out, algorithm, limit, url)?;
         if let Some(expected) = expected {
             if expected != fetched.digest {
@@ -216,6 +218,7 @@ impl Fetcher {
         &self,
         url: &str,
         headers: &[kindling_spec::types::HttpHeader],
+        limit: Option<u64>,
     ) -> Result<Box<dyn Read>, FetchError> {
         if url.is_empty() {
             return Ok(Box::new(io::empty()));
@@ -223,7 +226,9 @@ impl Fetcher {
         let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
         match scheme.as_deref() {
             Some("data") => data::open(url),
-            Some("http" | "https") => http::open(self.http_client()?, &self.settings, url, headers),
+            Some("http" | "https") => {
+                http::open(self.http_client()?, &self.settings, url, headers, limit)
+            }
             Some("tftp") => tftp::open(&self.settings, url),
             _ => Err(FetchError::UnsupportedScheme { url: redact(url) }),
         }

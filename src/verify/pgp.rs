@@ -84,6 +84,14 @@ impl TrustStore {
         Ok(Self { certs, dir })
     }
 
+    /// A store holding exactly these certificates (for tools and fuzzing).
+    pub fn from_certs(certs: Vec<Cert>) -> Self {
+        Self {
+            certs,
+            dir: PathBuf::from("(in memory)"),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.certs.is_empty()
     }

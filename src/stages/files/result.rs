@@ -52,6 +52,8 @@ pub struct Report {
     pub verified_by: Vec<String>,
     /// The fingerprint of the certificate that signed the root config.
     pub signer: Option<String>,
+    /// The trust policy in force when the config was accepted.
+    pub policy: String,
     /// Every config and CA bundle fetched to build the config.
     pub fetched: Vec<FetchedResource>,
     pub stages: Stages,
@@ -71,6 +73,7 @@ impl Report {
             user_config_provided: state.config_digest.is_some(),
             verified_by: state.verified_by.clone(),
             signer: state.signer.clone(),
+            policy: state.policy.clone(),
             fetched: state
                 .fetched
                 .iter()
