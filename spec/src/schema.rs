@@ -32,7 +32,8 @@ pub fn reference_markdown() -> String {
     out
 }
 
-fn resolve<'a>(node: &'a Value, defs: &'a Value) -> &'a Value {
+/// Follows a `$ref` into `$defs`.
+pub(crate) fn resolve<'a>(node: &'a Value, defs: &'a Value) -> &'a Value {
     match node.get("$ref").and_then(Value::as_str) {
         Some(r) => r
             .rsplit('/')

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::path::{JsonPath, Segment};
 use crate::report::Report;
+use crate::schema::resolve;
 
 /// Key paths (list indexes left out, as `storage.files.contents`) whose value is an object.
 fn object_paths() -> &'static HashSet<String> {
@@ -19,17 +20,6 @@ fn object_paths() -> &'static HashSet<String> {
         collect(&schema, &defs, String::new(), &mut out, 0);
         out
     })
-}
-
-fn resolve<'a>(node: &'a Value, defs: &'a Value) -> &'a Value {
-    match node.get("$ref").and_then(Value::as_str) {
-        Some(r) => r
-            .rsplit('/')
-            .next()
-            .and_then(|n| defs.get(n))
-            .unwrap_or(node),
-        None => node,
-    }
 }
 
 fn collect(node: &Value, defs: &Value, prefix: String, out: &mut HashSet<String>, depth: usize) {

@@ -83,6 +83,21 @@ fn flag(name: &'static str, short: char, help: &'static str) -> Arg {
         .help(help)
 }
 
+/// Parses arguments; on a usage error (or --help/--version) prints it and gives the exit
+/// status: 0 for help and version, 2 for usage errors.
+pub(crate) fn parse_args(
+    cmd: Command,
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<ArgMatches, ExitCode> {
+    cmd.try_get_matches_from(args).map_err(|e| {
+        let _ = e.print();
+        ExitCode::from(match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+            _ => 2,
+        })
+    })
+}
+
 /// Runs the command line and returns the process exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
@@ -90,15 +105,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if args.get(1).is_some_and(|a| a == "sign") {
         return crate::sign::run(args.into_iter().skip(1));
     }
-    let matches = match command().try_get_matches_from(args) {
+    let matches = match parse_args(command(), args) {
         Ok(m) => m,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                _ => 2,
-            });
-        }
+        Err(code) => return code,
     };
     match translate(&matches) {
         Ok(code) => code,

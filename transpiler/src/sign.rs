@@ -69,15 +69,9 @@ fn command() -> Command {
 }
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let matches = match command().try_get_matches_from(args) {
+    let matches = match crate::cli::parse_args(command(), args) {
         Ok(m) => m,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                _ => 2,
-            });
-        }
+        Err(code) => return code,
     };
     match sign(&matches) {
         Ok(()) => ExitCode::SUCCESS,
