@@ -3,8 +3,11 @@
 CARGO ?= cargo
 PREFIX ?= /usr
 DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+DRACUTMODDIR ?= $(PREFIX)/lib/dracut/modules.d
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all deps build release demo test lint docs generated clean
+.PHONY: all deps build release demo test qemu-test lint docs generated install clean
 
 all: build
 
@@ -17,14 +20,19 @@ build:
 release:
 	$(CARGO) build --release --workspace
 
-# The main job. For now: build the engine and validate the example configs.
+# The main job: build the engine, an initramfs with the dracut module and a small Debian root,
+# then boot a VM that provisions itself from examples/demo-webserver.ign and serves a page.
 demo: deps release
 	./tools/demo.sh
 
 # Every test: formatting, lints, unit/integration/differential tests, and the docs build.
 test: deps lint
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --no-fail-fast
 	mdbook build docs
+
+# Only the QEMU boot scenarios (they also run as part of `make test`).
+qemu-test:
+	$(CARGO) test -p kindling-qemu-tests -- --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -36,6 +44,20 @@ docs:
 # Regenerates docs/schema and docs/src/reference from the spec types.
 generated:
 	KINDLING_UPDATE_GENERATED=1 $(CARGO) test -p kindling-spec --test generated
+
+# The layout distro packages use: the engine, the dracut module (scripts 0755, units 0644) and
+# the real-root unit that removes the GRUB first-boot stamp (installed, not enabled).
+install:
+	test -x target/release/kindling || $(CARGO) build --release -p kindling --bin kindling
+	install -D -m 0755 target/release/kindling $(DESTDIR)$(BINDIR)/kindling
+	install -d -m 0755 $(DESTDIR)$(DRACUTMODDIR)/30kindling
+	install -m 0755 dracut-module/30kindling/module-setup.sh dracut-module/30kindling/kindling-generator \
+		dracut-module/30kindling/kindling-network-up.sh dracut-module/30kindling/kindling-emergency-summary.sh \
+		$(DESTDIR)$(DRACUTMODDIR)/30kindling/
+	install -m 0644 dracut-module/30kindling/*.service dracut-module/30kindling/*.target \
+		dracut-module/30kindling/*.network $(DESTDIR)$(DRACUTMODDIR)/30kindling/
+	install -D -m 0644 dracut-module/systemd/kindling-firstboot-complete.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/kindling-firstboot-complete.service
 
 clean:
 	$(CARGO) clean

@@ -1,17 +1,165 @@
 #!/usr/bin/env bash
-# The demo, for now: validate a good and a broken example config with the release binary.
+# The demo (`make demo`): a VM provisions itself with Kindling on its first boot, then serves a
+# web page that the config wrote.
+#
+#  1. installs what it needs on Debian (QEMU, dracut, mmdebstrap, ...) when missing;
+#  2. validates examples/demo-webserver.ign with the release engine;
+#  3. fetches Debian's kernel, builds the small Debian root (cached) and an initramfs with
+#     dracut-module/30kindling and the release engine;
+#  4. boots the VM under QEMU (TCG: no KVM needed) with the config in fw_cfg and
+#     kindling.firstboot, user networking with restrict=on and a hostfwd 127.0.0.1:PORT -> 8080;
+#  5. fetches the page from the host, prints it with the provisioning timeline, and powers the
+#     VM off (ACPI power button through QMP).
+#
+# Environment: DEMO_CONFIG (default examples/demo-webserver.ign), DEMO_TIMEOUT (seconds to wait
+# for the page, default 420), KEEP_VM=1 leaves the VM running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+config="${DEMO_CONFIG:-examples/demo-webserver.ign}"
+timeout="${DEMO_TIMEOUT:-420}"
+work=target/qemu
+demo="$work/demo"
 kindling=target/release/kindling
 
-echo "== kindling validate examples/webserver.ign"
-"$kindling" validate examples/webserver.ign && echo "(exit 0: valid)"
+say() { printf '\n== %s\n' "$*"; }
 
-echo
-echo "== kindling validate examples/broken.ign"
-set +e
-"$kindling" validate examples/broken.ign
-rc=$?
-set -e
-echo "(exit $rc: invalid, as expected)"
-[[ $rc -eq 1 ]]
+# 1. Packages.
+need=()
+for pair in qemu-system-x86_64:qemu-system-x86 dracut:dracut-core mmdebstrap:mmdebstrap \
+    mke2fs:e2fsprogs debugfs:e2fsprogs zstd:zstd cpio:cpio python3:python3; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+[[ -d /usr/lib/dracut/modules.d/01systemd-networkd ]] || need+=(dracut-network)
+if ((${#need[@]})) || ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+    sudo_cmd=()
+    [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+    say "installing ${need[*]:-package lists}"
+    "${sudo_cmd[@]}" apt-get update -qq
+    if ((${#need[@]})); then
+        DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+            "${need[@]}" >/dev/null
+    fi
+fi
+if [[ $(id -u) -ne 0 ]]; then
+    echo "demo: building the root (mmdebstrap) and the initramfs (dracut) needs root: run it as root" >&2
+    exit 1
+fi
+
+# 2. The config.
+[[ -x $kindling ]] || cargo build --release -p kindling --bin kindling
+say "kindling validate $config"
+"$kindling" validate "$config" && echo "(valid)"
+
+# 3. Kernel, root, initramfs.
+say "building the kernel, the root and the initramfs (cached under $work/)"
+started=$SECONDS
+tools/fetch-kernel.sh "$work/kernel"
+tools/build-root.sh "$work"
+KINDLING_BIN="$kindling" tools/build-initramfs.sh --with kindling "$work/initrd-kindling-release.img"
+echo "ready in $((SECONDS - started)) s: kernel $(<"$work/kernel/release")," \
+    "initramfs $(stat -c %s "$work/initrd-kindling-release.img") bytes"
+
+# 4. Boot.
+rm -rf "$demo"
+mkdir -p "$demo"
+cp --sparse=always "$work/root.img" "$demo/disk.img"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+console="$demo/console.log"
+qmp="$demo/qmp.sock"
+say "booting: kindling.firstboot, config in fw_cfg, web server forwarded to 127.0.0.1:$port"
+qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 1024 -smp 1 \
+    -nodefaults -no-user-config -display none -no-reboot \
+    -kernel "$work/kernel/vmlinuz" -initrd "$work/initrd-kindling-release.img" \
+    -append "root=/dev/vda ro console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff kindling.firstboot kindling.platform.id=qemu" \
+    -drive "file=$demo/disk.img,if=virtio,format=raw" \
+    -fw_cfg "name=opt/com.coreos/config,file=$config" \
+    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:8080" -device virtio-net-pci,netdev=n0 \
+    -serial "file:$console" -qmp "unix:$qmp,server=on,wait=off" &
+qemu_pid=$!
+
+qmp_send() {
+    python3 - "$qmp" "$@" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+for cmd in ["qmp_capabilities"] + sys.argv[2:]:
+    f.write(json.dumps({"execute": cmd}) + "\n")
+    f.flush()
+    f.readline()
+EOF
+}
+stop_vm() {
+    kill -0 "$qemu_pid" 2>/dev/null || return 0
+    qmp_send system_powerdown 2>/dev/null || :
+    for _ in $(seq 60); do
+        kill -0 "$qemu_pid" 2>/dev/null || return 0
+        sleep 1
+    done
+    echo "demo: the VM did not power off within 60 s; stopping QEMU"
+    qmp_send quit 2>/dev/null || kill "$qemu_pid" 2>/dev/null || :
+}
+[[ -n ${KEEP_VM:-} ]] || trap stop_vm EXIT
+
+# Console lines worth showing while the VM boots, as they arrive.
+shown=0
+show_progress() {
+    local lines
+    lines=$(sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g; s/\r//g' "$console" 2>/dev/null |
+        grep -E 'Welcome to|Kindling|kindling-generator|FAILED|Reached target (initrd-switch-root|multi-user)|webserver' |
+        grep -v -e '^\[ *[0-9.]*\] \(systemd\|kindling\)\[' -e 'Stopped' || :)
+    local total
+    total=$(printf '%s\n' "$lines" | grep -c . || :)
+    if ((total > shown)); then
+        printf '%s\n' "$lines" | tail -n "+$((shown + 1))" | sed "s/^/  [+$((SECONDS - boot_start))s] /"
+        shown=$total
+    fi
+}
+
+boot_start=$SECONDS
+page=""
+while ((SECONDS - boot_start < timeout)); do
+    show_progress
+    if ! kill -0 "$qemu_pid" 2>/dev/null; then
+        echo "demo: the VM stopped before serving the page; console: $console" >&2
+        grep -A12 'KINDLING: FIRST-BOOT PROVISIONING FAILED' "$console" >&2 || tail -n 40 "$console" >&2
+        exit 1
+    fi
+    if page=$(python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())' \
+        "http://127.0.0.1:$port/" 2>/dev/null); then
+        break
+    fi
+    page=""
+    sleep 2
+done
+show_progress
+if [[ -z $page ]]; then
+    echo "demo: no page after $timeout s; console: $console" >&2
+    exit 1
+fi
+
+# 5. Page and timeline.
+say "GET http://127.0.0.1:$port/ (from the host, through the hostfwd), $((SECONDS - boot_start)) s after power-on"
+printf '%s\n' "$page"
+
+for _ in $(seq 30); do
+    grep -q '=== boot-report end ===' "$console" && break
+    sleep 1
+done
+say "provisioning timeline (guest clock: seconds since the kernel started, from the journal)"
+sed -n '/=== boot-report begin ===/,/=== boot-report end ===/p' "$console" | sed 's/\r//' |
+    grep -E '^\[ *[0-9.]+\] ' |
+    grep -E 'systemd\[1\]: (Starting|Finished) kindling-(fetch-offline|fetch|files)|kindling-fetch.service.*skipped|Reached target (kindling-complete|initrd-switch-root)|kindling\[[0-9]+\]: \[INFO \] (config from|files: [0-9])' |
+    sed -E 's/^\[ *([0-9.]+)\] /  \1 s  /; s/systemd\[1\]: //; s/kindling\[[0-9]+\]: \[INFO \] /  engine: /'
+
+if [[ -n ${KEEP_VM:-} ]]; then
+    say "the VM keeps running (pid $qemu_pid): curl http://127.0.0.1:$port/; stop it with kill $qemu_pid"
+    exit 0
+fi
+say "powering the VM off"
+stop_vm
+trap - EXIT
+wait "$qemu_pid" 2>/dev/null || :
+echo "done: the whole console is in $console"

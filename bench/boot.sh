@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Boot benchmark: the same config provisioned by Kindling's initramfs and by Ignition's (Debian's
+# ignition package, dracut module 30ignition), with the same kernel, root, VM and config.
+#
+#   bench/boot.sh [RUNS]        (default 3 boots of each, alternating)
+#
+# Measures, on the guest's monotonic clock (seconds since the kernel started, read from the
+# journal that the test root's boot-report.service prints):
+#   complete   kernel start -> "Reached target <kindling|ignition>-complete.target"
+#   stages     first stage unit started -> the complete target reached (the provisioning span)
+#   busy       sum over the stage units of (Finished - Starting)
+# and the bytes each module adds to the initramfs against a baseline built with neither
+# (same dracut modules and drivers otherwise): compressed image and uncompressed contents.
+# Then, without a VM, the same two stages (fetch-offline, files) of each engine on this host
+# against a directory holding the root's /etc (platform file): the engines' own cost, without
+# the emulator's.
+#
+# Ignition needs, on the root: /etc/selinux/config with SELINUXTYPE= (it relabels what it
+# writes; the initramfs gets a setfiles stand-in that does nothing) and /etc/machine-id set to
+# "uninitialized" (for presets; the test root has it). Debian's Ignition 2.14 reads spec up to
+# 3.3.0, so the config is tests/qemu/fixtures/proof.ign with its version set to 3.3.0.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs="${1:-3}"
+work=target/qemu
+out="$work/bench"
+kindling=target/release/kindling
+
+for tool in qemu-system-x86_64 dracut mmdebstrap debugfs zstd; do
+    command -v "$tool" >/dev/null || { echo "bench/boot.sh: $tool is missing (see docs/src/boot-integration.md)" >&2; exit 1; }
+done
+[[ -d /usr/lib/dracut/modules.d/30ignition ]] || { echo "bench/boot.sh: Debian's ignition package is missing" >&2; exit 1; }
+
+cargo build --release -p kindling --bin kindling >/dev/null 2>&1 || cargo build --release -p kindling --bin kindling
+tools/fetch-kernel.sh "$work/kernel"
+tools/build-root.sh "$work"
+rm -rf "$out"
+mkdir -p "$out"
+
+echo "== building three initramfs images (none, kindling, ignition)"
+for with in none kindling ignition; do
+    KINDLING_BIN="$kindling" tools/build-initramfs.sh --with "$with" "$out/initrd-$with.img"
+done
+
+# The root both boot: the test root plus the SELinux config file Ignition wants.
+cp --sparse=always "$work/root.img" "$out/root.img"
+printf 'SELINUX=disabled\nSELINUXTYPE=targeted\n' >"$out/selinux-config"
+debugfs -w -R "mkdir /etc/selinux" "$out/root.img" 2>/dev/null
+debugfs -w -R "write $out/selinux-config /etc/selinux/config" "$out/root.img" 2>/dev/null
+sed 's/"version": "3.4.0"/"version": "3.3.0"/' tests/qemu/fixtures/proof.ign >"$out/config.ign"
+"$kindling" validate "$out/config.ign" >/dev/null
+if command -v ignition-validate >/dev/null; then ignition-validate "$out/config.ign"; fi
+
+boot() { # kind run
+    local kind=$1 run=$2 args
+    local disk="$out/disk-$kind-$run.img" log="$out/console-$kind-$run.log"
+    cp --sparse=always "$out/root.img" "$disk"
+    if [[ $kind == kindling ]]; then
+        args="kindling.firstboot kindling.platform.id=qemu"
+    else
+        args="ignition.firstboot ignition.platform.id=qemu"
+    fi
+    timeout 600 qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 1024 -smp 1 \
+        -nodefaults -no-user-config -display none -no-reboot \
+        -kernel "$work/kernel/vmlinuz" -initrd "$out/initrd-$kind.img" \
+        -append "root=/dev/vda ro console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff $args" \
+        -drive "file=$disk,if=virtio,format=raw" \
+        -fw_cfg "name=opt/com.coreos/config,file=$out/config.ign" \
+        -serial "file:$log" || true
+    rm -f "$disk"
+    # The proof unit ran on the booted system: provisioning worked.
+    grep -q 'proof: message=written by Kindling' "$log" ||
+        { echo "bench/boot.sh: $kind run $run did not provision; see $log" >&2; exit 1; }
+    sed -n '/=== boot-report begin ===/,/=== boot-report end ===/p' "$log" | tr -d '\r' |
+        stage_times "$kind" "$run"
+}
+
+# Reads a console's boot report on stdin; prints: kind run complete span busy
+stage_times() {
+    awk -v kind="$1" -v run="$2" '
+        /firstboot-complete/ { next }    # a unit of the booted system, not a stage
+        match($0, /^\[ *[0-9.]+\]/) {
+            t = substr($0, 2, RLENGTH - 2) + 0
+            if ($0 ~ ("systemd\\[1\\]: Starting " kind "-")) {
+                u = $0; sub(/.*Starting /, "", u); sub(/ .*/, "", u)
+                start[u] = t; if (first == "") first = t
+            }
+            if ($0 ~ ("systemd\\[1\\]: Finished " kind "-")) {
+                u = $0; sub(/.*Finished /, "", u); sub(/ .*/, "", u)
+                if (u in start) busy += t - start[u]
+            }
+            if ($0 ~ ("Reached target " kind "-complete.target")) complete = t
+        }
+        END { printf "%s\t%s\t%.2f\t%.2f\t%.2f\n", kind, run, complete, complete - first, busy }'
+}
+
+echo "== booting $runs times each (alternating)"
+results="$out/results.tsv"
+: >"$results"
+for run in $(seq "$runs"); do
+    for kind in kindling ignition; do
+        line=$(boot "$kind" "$run")
+        echo "$line" | tee -a "$results"
+    done
+done
+
+size_of() { stat -c %s "$1"; }
+unpacked() { zstd -dc "$1" 2>/dev/null | wc -c; }
+base_c=$(size_of "$out/initrd-none.img") base_u=$(unpacked "$out/initrd-none.img")
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+stat_of() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { print $c }' "$results" | median; }
+
+echo
+echo "| | Kindling | Ignition | Kindling / Ignition |"
+echo "|---|---|---|---|"
+for col in 3:"kernel start → provisioning complete (s)" 4:"provisioning span: first stage started → complete (s)" \
+    5:"stage units running, summed (s)"; do
+    c=${col%%:*} label=${col#*:}
+    k=$(stat_of kindling "$c") i=$(stat_of ignition "$c")
+    printf '| %s, median of %s | %.2f | %.2f | %.2f |\n' "$label" "$runs" "$k" "$i" "$(awk -v a="$k" -v b="$i" 'BEGIN { print a / b }')"
+done
+for kind in kindling ignition; do
+    c=$(size_of "$out/initrd-$kind.img") u=$(unpacked "$out/initrd-$kind.img")
+    eval "${kind}_c=$((c - base_c)) ${kind}_u=$((u - base_u))"
+done
+# shellcheck disable=SC2154
+printf '| initramfs bytes added, compressed (zstd -3) | %d | %d | %.2f |\n' "$kindling_c" "$ignition_c" \
+    "$(awk -v a="$kindling_c" -v b="$ignition_c" 'BEGIN { print a / b }')"
+# shellcheck disable=SC2154
+printf '| initramfs bytes added, uncompressed | %d | %d | %.2f |\n' "$kindling_u" "$ignition_u" \
+    "$(awk -v a="$kindling_u" -v b="$ignition_u" 'BEGIN { print a / b }')"
+printf '\nBaseline initramfs (neither module): %d bytes compressed, %d uncompressed.\n' "$base_c" "$base_u"
+printf 'Engine binaries: kindling %d bytes, ignition %d bytes.\n' "$(size_of "$kindling")" \
+    "$(size_of /usr/lib/dracut/modules.d/30ignition/ignition)"
+
+# The same stages natively: fetch-offline then files, platform file, into a fresh directory
+# with the root's /etc, median of 7 runs.
+native="$PWD/$out/native"
+mkdir -p "$native/bin" "$native/empty"
+printf '#!/bin/sh\nexit 0\n' >"$native/bin/setfiles"
+chmod 0755 "$native/bin/setfiles"
+: >"$native/cmdline"
+fresh_root() {
+    rm -rf "$native/root" "$native/run"
+    mkdir -p "$native/root" "$native/run"
+    debugfs -R "rdump /etc $native/root" "$out/root.img" 2>/dev/null
+    mkdir -p "$native/root/home" "$native/root/usr/local/bin"
+}
+native_kindling() {
+    local stage
+    for stage in fetch-offline files; do
+        KINDLING_CONFIG_FILE="$out/config.ign" "$kindling" "$stage" --platform file \
+            --root "$native/root" --run-dir "$native/run" --trust-dir "$native/empty" \
+            --cmdline-file "$native/cmdline" --base-dir "$native/empty" 2>/dev/null
+    done
+}
+native_ignition() {
+    local stage
+    for stage in fetch-offline files; do
+        (umask 022 && PATH="$native/bin:$PATH" IGNITION_CONFIG_FILE="$out/config.ign" \
+            /usr/lib/dracut/modules.d/30ignition/ignition -platform file -root "$native/root" \
+            -config-cache "$native/run/cache.json" -state-file "$native/run/state" \
+            -neednet "$native/run/neednet" -log-to-stdout -stage "$stage" >/dev/null 2>&1)
+    done
+}
+native_ms() { # kind
+    local i t0 t1 times=()
+    for i in $(seq 7); do
+        fresh_root
+        t0=$(date +%s%N)
+        "native_$1"
+        t1=$(date +%s%N)
+        times+=($(((t1 - t0) / 1000000)))
+        [[ -f $native/root/etc/.$1-result.json ]] || { echo "bench/boot.sh: native $1 run $i did not provision" >&2; exit 1; }
+    done
+    printf '%s\n' "${times[@]}" | median
+}
+nk=$(native_ms kindling) ni=$(native_ms ignition)
+echo
+echo "| without a VM: fetch-offline + files on this host, median of 7 | Kindling | Ignition | Kindling / Ignition |"
+echo "|---|---|---|---|"
+printf '| wall time (ms) | %d | %d | %.2f |\n' "$nk" "$ni" "$(awk -v a="$nk" -v b="$ni" 'BEGIN { print a / b }')"
+echo
+echo "Raw results: $results; consoles: $out/console-*.log"

@@ -1,0 +1,95 @@
+#!/bin/bash
+# dracut module "kindling": first-boot provisioning from an Ignition-compatible config.
+#
+# Included only when asked for: `dracut -a kindling`, or add_dracutmodules+=" kindling " in a
+# dracut.conf.d file. Build-time environment:
+#   KINDLING_BIN        the engine to install as /usr/bin/kindling (default /usr/bin/kindling)
+#   KINDLING_TRUST_DIR  trust policy.json and trust/*.asc|*.pgp, copied to /etc/kindling/
+#                       (default: the build host's /etc/kindling, when present)
+#   KINDLING_BASE_DIR   base configs *.json, copied to /usr/lib/kindling/base.d/
+#                       (default: the build host's /usr/lib/kindling/base.d, when present)
+#
+# dracut sets moddir, initdir, systemd*dir and the inst_* helpers.
+# shellcheck disable=SC2154
+
+check() {
+    # 255: never picked by default, only when a user or another module asks for it.
+    return 255
+}
+
+depends() {
+    # systemd-networkd brings the network up, but only when the fetch stage needs it.
+    echo systemd systemd-initrd systemd-networkd
+    return 0
+}
+
+installkernel() {
+    # fw_cfg carries the config on platform qemu.
+    hostonly='' instmods qemu_fw_cfg
+}
+
+install() {
+    local bin="${KINDLING_BIN:-/usr/bin/kindling}"
+    if [[ ! -x $bin ]]; then
+        derror "kindling: engine binary $bin not found (set KINDLING_BIN)"
+        return 1
+    fi
+    inst_binary "$bin" /usr/bin/kindling
+
+    # What the files stage runs (users and groups go through shadow-utils with --root).
+    local tool
+    for tool in useradd usermod userdel groupadd groupdel; do
+        inst_multiple "$tool" || { derror "kindling: $tool is needed by the files stage"; return 1; }
+    done
+    inst_multiple -o chpasswd
+    # What the units and helper scripts run (plain bash otherwise).
+    inst_multiple bash mount modprobe systemctl journalctl ip
+    inst_simple "$systemdsystemunitdir/modprobe@.service"
+
+    # CA bundle for https configs (Debian and Fedora locations).
+    inst_multiple -o /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt
+
+    # Trust policy and certificates, and base configs, from the build host (or from the
+    # directories KINDLING_TRUST_DIR and KINDLING_BASE_DIR name).
+    local trust="${KINDLING_TRUST_DIR:-$dracutsysrootdir/etc/kindling}"
+    local base="${KINDLING_BASE_DIR:-$dracutsysrootdir/usr/lib/kindling/base.d}"
+    local f
+    [[ -f $trust/policy.json ]] && inst_simple "$trust/policy.json" /etc/kindling/policy.json
+    for f in "$trust"/trust/*.asc "$trust"/trust/*.pgp; do
+        [[ -f $f ]] && inst_simple "$f" "/etc/kindling/trust/${f##*/}"
+    done
+    for f in "$base"/*.json; do
+        [[ -f $f ]] && inst_simple "$f" "/usr/lib/kindling/base.d/${f##*/}"
+    done
+
+    # Helpers.
+    inst_script "$moddir/kindling-generator" "$systemdutildir/system-generators/kindling-generator"
+    inst_script "$moddir/kindling-network-up.sh" /usr/lib/kindling/kindling-network-up
+    inst_script "$moddir/kindling-emergency-summary.sh" /usr/lib/kindling/kindling-emergency-summary
+    inst_simple "$moddir/90-kindling-dhcp.network" "$systemdnetwork/90-kindling-dhcp.network"
+
+    # The stages, pulled in by kindling-complete.target, which the generator adds to
+    # initrd.target on a first boot only.
+    inst_simple "$moddir/kindling-complete.target" "$systemdsystemunitdir/kindling-complete.target"
+    local unit
+    for unit in kindling-fetch-offline.service kindling-fetch.service \
+        kindling-remount-sysroot.service kindling-files.service; do
+        inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
+        mkdir -p "$initdir/$systemdsystemunitdir/kindling-complete.target.requires"
+        ln_r "$systemdsystemunitdir/$unit" "$systemdsystemunitdir/kindling-complete.target.requires/$unit"
+    done
+
+    # The failure summary runs whenever emergency.target is reached.
+    inst_simple "$moddir/kindling-emergency-summary.service" \
+        "$systemdsystemunitdir/kindling-emergency-summary.service"
+    mkdir -p "$initdir/$systemdsystemunitdir/emergency.target.wants"
+    ln_r "$systemdsystemunitdir/kindling-emergency-summary.service" \
+        "$systemdsystemunitdir/emergency.target.wants/kindling-emergency-summary.service"
+
+    # dracut's systemd-networkd module enables networkd on every boot. Kindling starts it
+    # itself when the fetch stage needs the network; the generator enables it again when the
+    # command line asks for initrd networking (ip=, rd.neednet=1).
+    for unit in systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-online.service; do
+        $SYSTEMCTL -q --root "$initdir" disable "$unit" 2>/dev/null || :
+    done
+}

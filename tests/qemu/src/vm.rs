@@ -1,0 +1,352 @@
+//! One QEMU boot: TCG, `-kernel`/`-initrd`, the root as a virtio disk, the serial console in a
+//! file, `-no-reboot`, and a hard timeout after which QEMU is killed.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::Setup;
+
+/// Kernel arguments every boot gets. `rd.shell=0 rd.emergency=poweroff`: a failed boot powers
+/// off instead of waiting at an emergency shell; `panic=-1` with `-no-reboot` ends the VM on a
+/// kernel panic.
+pub const BASE_CMDLINE: &[&str] = &[
+    "root=/dev/vda",
+    "ro",
+    "console=ttyS0",
+    "panic=-1",
+    "rd.shell=0",
+    "rd.emergency=poweroff",
+];
+
+/// The network the guest gets.
+#[derive(Debug, Clone, Default)]
+pub enum Net {
+    /// No network device at all.
+    #[default]
+    None,
+    /// QEMU user networking with `restrict=on`: the guest reaches only the forwards.
+    Restricted {
+        /// `guestfwd`: guest `ip:port` → host `127.0.0.1:port`.
+        guestfwd: Vec<(String, u16)>,
+        /// `hostfwd`: host `127.0.0.1:port` → guest port.
+        hostfwd: Vec<(u16, u16)>,
+    },
+}
+
+#[derive(Debug)]
+pub struct Vm<'a> {
+    pub setup: &'a Setup,
+    /// Names the log in failure messages.
+    pub name: String,
+    pub disk: PathBuf,
+    /// Added after [`BASE_CMDLINE`].
+    pub cmdline: Vec<String>,
+    /// A config for `-fw_cfg name=opt/com.coreos/config`.
+    pub fw_cfg: Option<PathBuf>,
+    pub net: Net,
+    pub timeout: Duration,
+    pub console_log: PathBuf,
+}
+
+impl<'a> Vm<'a> {
+    /// A VM for `disk` whose console log goes next to it.
+    pub fn new(setup: &'a Setup, name: &str, disk: &Path) -> Self {
+        Self {
+            setup,
+            name: name.to_owned(),
+            disk: disk.to_owned(),
+            cmdline: Vec::new(),
+            fw_cfg: None,
+            net: Net::None,
+            timeout: Duration::from_secs(
+                std::env::var("KINDLING_QEMU_TIMEOUT")
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(300),
+            ),
+            console_log: disk.with_file_name(format!("{name}.console.log")),
+        }
+    }
+
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.cmdline.push(arg.to_owned());
+        self
+    }
+
+    pub fn fw_cfg(mut self, config: &Path) -> Self {
+        self.fw_cfg = Some(config.to_owned());
+        self
+    }
+
+    pub fn net(mut self, net: Net) -> Self {
+        self.net = net;
+        self
+    }
+
+    pub fn qemu_args(&self) -> Vec<String> {
+        let cmdline: Vec<&str> = BASE_CMDLINE
+            .iter()
+            .copied()
+            .chain(self.cmdline.iter().map(String::as_str))
+            .collect();
+        let mut args: Vec<String> = [
+            "-machine",
+            "q35",
+            "-accel",
+            "tcg",
+            "-cpu",
+            "max",
+            "-m",
+            "1024",
+            "-smp",
+            "1",
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+            "-no-reboot",
+        ]
+        .map(str::to_owned)
+        .into();
+        args.extend([
+            "-kernel".into(),
+            self.setup.kernel.display().to_string(),
+            "-initrd".into(),
+            self.setup.initrd.display().to_string(),
+            "-append".into(),
+            cmdline.join(" "),
+            "-drive".into(),
+            format!("file={},if=virtio,format=raw", self.disk.display()),
+            "-serial".into(),
+            format!("file:{}", self.console_log.display()),
+        ]);
+        if let Some(config) = &self.fw_cfg {
+            args.push("-fw_cfg".into());
+            args.push(format!(
+                "name=opt/com.coreos/config,file={}",
+                config.display()
+            ));
+        }
+        if let Net::Restricted { guestfwd, hostfwd } = &self.net {
+            let mut netdev = "user,id=n0,restrict=on".to_owned();
+            for (guest, port) in guestfwd {
+                let _ = write!(netdev, ",guestfwd=tcp:{guest}-tcp:127.0.0.1:{port}");
+            }
+            for (host, guest) in hostfwd {
+                let _ = write!(netdev, ",hostfwd=tcp:127.0.0.1:{host}-:{guest}");
+            }
+            args.extend(["-netdev".into(), netdev]);
+            args.extend(["-device".into(), "virtio-net-pci,netdev=n0".into()]);
+        }
+        args
+    }
+
+    /// Boots and waits until QEMU exits (the guest powered off) or the timeout kills it.
+    pub fn boot(&self) -> Boot {
+        let _ = std::fs::remove_file(&self.console_log);
+        let started = Instant::now();
+        let mut child = Command::new("qemu-system-x86_64")
+            .args(self.qemu_args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting qemu-system-x86_64");
+        let (status, timed_out) = loop {
+            if let Some(status) = child.try_wait().expect("waiting for qemu") {
+                break (Some(status), false);
+            }
+            if started.elapsed() > self.timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                break (None, true);
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        };
+        let qemu_output = child
+            .wait_with_output()
+            .map(|o| {
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                )
+            })
+            .unwrap_or_default();
+        let raw = std::fs::read(&self.console_log).unwrap_or_default();
+        Boot {
+            name: self.name.clone(),
+            console: strip_ansi(&String::from_utf8_lossy(&raw)),
+            console_log: self.console_log.clone(),
+            status,
+            timed_out,
+            timeout: self.timeout,
+            wall: started.elapsed(),
+            qemu_output,
+        }
+    }
+}
+
+/// What one boot left behind.
+#[derive(Debug)]
+pub struct Boot {
+    pub name: String,
+    /// The serial console, with terminal escape sequences removed.
+    pub console: String,
+    pub console_log: PathBuf,
+    pub status: Option<ExitStatus>,
+    pub timed_out: bool,
+    pub timeout: Duration,
+    pub wall: Duration,
+    /// What QEMU itself printed.
+    pub qemu_output: String,
+}
+
+impl Boot {
+    /// Fails the test with `message`, the whole console log and QEMU's own output.
+    pub fn fail(&self, message: &str) -> ! {
+        panic!(
+            "{}: {message}\n\
+             ===== console of {} ({}, {:.0} s{}) =====\n{}\n\
+             ===== end of console; qemu said: {}",
+            self.name,
+            self.name,
+            self.console_log.display(),
+            self.wall.as_secs_f64(),
+            if self.timed_out {
+                ", killed at the timeout"
+            } else {
+                ""
+            },
+            self.console,
+            self.qemu_output.trim()
+        )
+    }
+
+    /// The guest powered off by itself (QEMU exited 0 before the timeout).
+    pub fn assert_powered_off(&self) {
+        if self.timed_out {
+            self.fail(&format!(
+                "the VM did not power off within {} s",
+                self.timeout.as_secs()
+            ));
+        }
+        if !self.status.is_some_and(|s| s.success()) {
+            self.fail(&format!("qemu exited with {:?}", self.status));
+        }
+    }
+
+    pub fn assert_contains(&self, needle: &str) {
+        if !self.console.contains(needle) {
+            self.fail(&format!("the console should show {needle:?}"));
+        }
+    }
+
+    pub fn assert_lacks(&self, needle: &str) {
+        if let Some(line) = self.console.lines().find(|l| l.contains(needle)) {
+            self.fail(&format!(
+                "the console must not show {needle:?}, but has the line {line:?}"
+            ));
+        }
+    }
+
+    /// Lines between the boot-report markers: the journal of the `kindling-*`/`ignition-*`
+    /// units, prefixed with monotonic time (seconds since the kernel started).
+    pub fn report(&self) -> Vec<&str> {
+        self.between("=== boot-report begin ===", "=== boot-report end ===")
+            .into_iter()
+            .filter(|l| l.starts_with('['))
+            .collect()
+    }
+
+    /// Lines between KINDLING-PROOF-BEGIN and -END that start with `proof: `.
+    pub fn proof(&self) -> Vec<&str> {
+        self.between("KINDLING-PROOF-BEGIN", "KINDLING-PROOF-END")
+            .into_iter()
+            .filter_map(|l| l.strip_prefix("proof: "))
+            .collect()
+    }
+
+    fn between(&self, begin: &str, end: &str) -> Vec<&str> {
+        let Some(start) = self.console.rfind(begin) else {
+            return Vec::new();
+        };
+        let rest = &self.console[start + begin.len()..];
+        let rest = rest.find(end).map_or(rest, |e| &rest[..e]);
+        rest.lines().map(str::trim_end).collect()
+    }
+
+    /// Monotonic time of the first report line that contains `needle`.
+    pub fn time_of(&self, needle: &str) -> Option<f64> {
+        self.report()
+            .into_iter()
+            .find(|l| l.contains(needle))
+            .and_then(monotonic)
+    }
+
+    pub fn assert_proof(&self, expected: &str) {
+        let proof = self.proof();
+        if !proof.iter().any(|l| l.contains(expected)) {
+            self.fail(&format!(
+                "the proof unit should print a line with {expected:?}; it printed {proof:#?}"
+            ));
+        }
+    }
+}
+
+/// `[   22.130558] systemd[1]: …` → 22.130558
+pub fn monotonic(line: &str) -> Option<f64> {
+    let inner = line.strip_prefix('[')?.split(']').next()?;
+    inner.trim().parse().ok()
+}
+
+/// Removes ANSI escape sequences and carriage returns from console output.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    // Parameters, then one final byte in @..~.
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                } else {
+                    chars.next();
+                }
+            }
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_and_carriage_returns_are_removed() {
+        let raw = "[\u{1b}[0;32m  OK  \u{1b}[0m] Finished \u{1b}[0;1;39mkindling-files.service\u{1b}[0m.\r\n";
+        assert_eq!(
+            strip_ansi(raw),
+            "[  OK  ] Finished kindling-files.service.\n"
+        );
+    }
+
+    #[test]
+    fn monotonic_time_is_read_from_journal_lines() {
+        assert_eq!(
+            monotonic("[   22.130558] systemd[1]: Reached target kindling-complete.target"),
+            Some(22.130558)
+        );
+        assert_eq!(monotonic("Welcome"), None);
+    }
+}
