@@ -43,7 +43,15 @@ impl Outcome {
     /// an outcome with no exit code and the reason in `stderr`, so callers can list it as a
     /// failure like any other.
     pub fn of(program: &Path, args: &[&Path]) -> Outcome {
-        match Command::new(program).args(args).output() {
+        let mut cmd = Command::new(program);
+        cmd.args(args);
+        Outcome::run(cmd, program)
+    }
+
+    /// Runs `cmd` and collects its exit code and output; a program that cannot start is
+    /// an outcome too (code `None`), so callers can report it with the case it belongs to.
+    pub fn run(mut cmd: Command, program: &Path) -> Outcome {
+        match cmd.output() {
             Ok(out) => Outcome {
                 code: out.status.code(),
                 stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -348,18 +356,7 @@ pub fn run_with_env(program: &Path, args: &[&std::ffi::OsStr], env: &[(&str, &st
     for (k, v) in env {
         cmd.env(k, v);
     }
-    match cmd.output() {
-        Ok(out) => Outcome {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        },
-        Err(err) => Outcome {
-            code: None,
-            stdout: String::new(),
-            stderr: format!("could not run {}: {err}", program.display()),
-        },
-    }
+    Outcome::run(cmd, program)
 }
 
 /// `kindling fetch-offline` then `kindling files` for `config` into `root`, with the run
