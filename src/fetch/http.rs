@@ -11,7 +11,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{redirect, StatusCode, Url};
 
 use super::redact::redact;
-use super::{FetchError, FetchSettings};
+use super::{FetchError, FetchSettings, Fetcher};
 
 const MAX_REDIRECTS: usize = 10;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
@@ -21,7 +21,10 @@ pub const DEFAULT_RETRY_WINDOW: Duration = Duration::from_secs(300);
 
 static CRYPTO: Once = Once::new();
 
-pub(super) fn client(settings: &FetchSettings) -> Result<Client, FetchError> {
+/// A client for `https` (`tls`: the system's CA certificates plus the config's), or one for
+/// plain `http` only, which skips reading and parsing the system's certificates: that costs
+/// tens of milliseconds and a few MiB, for nothing when every URL is plain http.
+pub(super) fn client(settings: &FetchSettings, tls: bool) -> Result<Client, FetchError> {
     // ring, not aws-lc: smaller, and no C toolchain needed in the initramfs build.
     CRYPTO.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -36,7 +39,7 @@ pub(super) fn client(settings: &FetchSettings) -> Result<Client, FetchError> {
         .connect_timeout(settings.response_headers_timeout)
         .timeout(settings.response_headers_timeout);
     let mut certs = Vec::new();
-    for pem in &settings.ca_bundles {
+    for pem in settings.ca_bundles.iter().filter(|_| tls) {
         let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
             setup(format!(
                 "a CA bundle from ignition.security.tls is not valid PEM: {e}"
@@ -44,7 +47,9 @@ pub(super) fn client(settings: &FetchSettings) -> Result<Client, FetchError> {
         })?;
         certs.extend(bundle);
     }
-    if !certs.is_empty() {
+    if !tls {
+        builder = builder.tls_certs_only(Vec::new());
+    } else if !certs.is_empty() {
         builder = builder.tls_certs_merge(certs);
     }
     let no_proxy = reqwest::NoProxy::from_string(&settings.no_proxy.join(","));
@@ -64,7 +69,7 @@ pub(super) fn client(settings: &FetchSettings) -> Result<Client, FetchError> {
 
 /// Opens `url`, retrying transport errors and 5xx answers until the deadline.
 pub(super) fn open(
-    client: &Client,
+    fetcher: &Fetcher,
     settings: &FetchSettings,
     url: &str,
     headers: &[HttpHeader],
@@ -77,7 +82,11 @@ pub(super) fn open(
     let mut backoff = FIRST_BACKOFF;
     let mut attempt = 1;
     loop {
-        let result = follow(client, url, &extra);
+        let result = match follow(fetcher, url, &extra) {
+            Err(Hop::Fatal(e)) => return Err(e),
+            Err(Hop::Retry(reason)) => Err(reason),
+            Ok(resp) => Ok(resp),
+        };
         let retry_reason = match result {
             Ok(resp) if resp.status().is_success() => {
                 let total = resp.content_length();
@@ -157,7 +166,21 @@ fn header_map(headers: &[HttpHeader], url: &str) -> Result<HeaderMap, FetchError
 
 /// Sends the request and follows redirects by hand, dropping the config's headers as soon as
 /// a redirect leads to another host (they often carry credentials).
-fn follow(client: &Client, url: &str, extra: &HeaderMap) -> Result<Response, String> {
+/// Why a request got no answer to use.
+enum Hop {
+    /// Worth trying again (transport errors and the like), with the reason.
+    Retry(String),
+    /// Not worth it: the client could not be built.
+    Fatal(FetchError),
+}
+
+impl From<String> for Hop {
+    fn from(reason: String) -> Self {
+        Self::Retry(reason)
+    }
+}
+
+fn follow(fetcher: &Fetcher, url: &str, extra: &HeaderMap) -> Result<Response, Hop> {
     let mut current = Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
     let origin = (
         current.scheme().to_owned(),
@@ -170,6 +193,10 @@ fn follow(client: &Client, url: &str, extra: &HeaderMap) -> Result<Response, Str
             current.host_str().map(str::to_owned),
             current.port_or_known_default(),
         ) == origin;
+        // Each hop with the client for its scheme: a plain http URL may redirect to https.
+        let client = fetcher
+            .http_client(current.scheme() == "https")
+            .map_err(Hop::Fatal)?;
         let mut req = client.get(current.clone());
         if same_origin {
             req = req.headers(extra.clone());
@@ -187,7 +214,7 @@ fn follow(client: &Client, url: &str, extra: &HeaderMap) -> Result<Response, Str
             .join(location)
             .map_err(|e| format!("bad redirect Location: {e}"))?;
     }
-    Err(format!("more than {MAX_REDIRECTS} redirects"))
+    Err(format!("more than {MAX_REDIRECTS} redirects").into())
 }
 
 /// The error chain of a reqwest error, which names TLS and connection problems precisely.

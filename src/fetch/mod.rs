@@ -2,6 +2,7 @@
 //! to a destination, decompresses it, hashes what comes out, and refuses content whose hash
 //! does not match, so callers can write to a temporary file and keep it only on success.
 
+pub mod ahead;
 mod data;
 pub mod hash;
 mod http;
@@ -137,7 +138,12 @@ pub enum FetchError {
 #[derive(Debug, Default)]
 pub struct Fetcher {
     settings: FetchSettings,
+    /// For https (and http redirected there): knows the CA certificates.
     client: std::sync::OnceLock<reqwest::blocking::Client>,
+    /// For plain http only.
+    plain: std::sync::OnceLock<reqwest::blocking::Client>,
+    /// Held while a client is built, so that threads sharing a fetcher build it once.
+    building: std::sync::Mutex<()>,
 }
 
 impl Fetcher {
@@ -145,15 +151,26 @@ impl Fetcher {
         Self {
             settings,
             client: std::sync::OnceLock::new(),
+            plain: std::sync::OnceLock::new(),
+            building: std::sync::Mutex::new(()),
         }
     }
 
-    fn http_client(&self) -> Result<&reqwest::blocking::Client, FetchError> {
-        if let Some(c) = self.client.get() {
+    /// The client for https (`tls`) or for plain http, built on first use.
+    fn http_client(&self, tls: bool) -> Result<&reqwest::blocking::Client, FetchError> {
+        let cell = if tls { &self.client } else { &self.plain };
+        if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let c = http::client(&self.settings)?;
-        Ok(self.client.get_or_init(|| c))
+        let _building = self
+            .building
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = cell.get() {
+            return Ok(c);
+        }
+        let c = http::client(&self.settings, tls)?;
+        Ok(cell.get_or_init(|| c))
     }
 
     pub fn settings(&self) -> &FetchSettings {
@@ -226,9 +243,7 @@ impl Fetcher {
         let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
         match scheme.as_deref() {
             Some("data") => data::open(url),
-            Some("http" | "https") => {
-                http::open(self.http_client()?, &self.settings, url, headers, limit)
-            }
+            Some("http" | "https") => http::open(self, &self.settings, url, headers, limit),
             Some("tftp") => tftp::open(&self.settings, url),
             _ => Err(FetchError::UnsupportedScheme { url: redact(url) }),
         }

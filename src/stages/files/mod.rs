@@ -4,8 +4,8 @@
 //! Order, as in Ignition: groups and users (`passwd`), then files, directories and links
 //! (`nodes`), then units and presets (`units`), then the report (`result`). Every path goes
 //! through `root`, which keeps it inside the target root; every file is written atomically
-//! (`write`). When everything is written, one `sync` makes it durable before the report is
-//! written, so a report on disk always describes data that is on disk.
+//! (`write`). When everything is written, one sync of the root's filesystems makes it durable
+//! before the report is written, so a report on disk always describes data that is on disk.
 //!
 //! Nothing here logs or returns file contents, password hashes or key material: log lines
 //! name paths, sizes, modes and owners; commands get hashes as unprinted arguments; URLs go
@@ -140,14 +140,18 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
     let mut summary = FilesSummary::default();
     passwd::apply(&root, &config.passwd, layout, &mut summary)?;
     let owners = Owners::load(&root)?;
+    // Writing back while the nodes are created makes the final sync below short.
+    let early = root.sync_early();
     nodes::apply(&root, &config.storage, &owners, &fetcher, &mut summary)?;
     units::apply(&root, &config.systemd, &mut summary)?;
+    drop(early);
     // Per-file fsyncs would cost seconds on thousands of small files; one sync before the
     // report gives the same guarantee where it matters: a report means the data is on disk.
-    nix::unistd::sync();
+    // It covers the filesystems under the root, not the whole host (see Root::sync).
+    root.sync();
     log::info!("files: {summary}");
 
     result::write(&root, &Report::new(&state, summary))?;
-    nix::unistd::sync();
+    root.sync();
     Ok(())
 }

@@ -11,6 +11,10 @@
 //! - an unset mode means 0644 for new files and 0755 for new directories, and the current
 //!   mode for kept ones; an unset owner means root for new nodes and the current owner for
 //!   kept ones.
+//!
+//! Remote contents are fetched ahead (`fetch::ahead`): the next files download, decompress
+//! and hash in the background while this one is written, but every node is still created,
+//! checked and kept in the order above, and a file is kept only when its fetch succeeded.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -26,6 +30,7 @@ use super::owners::Owners;
 use super::root::{self, Kind, Leaf, Missing, Root, RootError};
 use super::write::{self, Attrs, WriteError};
 use super::{FilesError, FilesSummary};
+use crate::fetch::ahead::Ahead;
 use crate::fetch::{FetchError, Fetcher};
 
 /// Mode of directories Kindling creates on the way to a node.
@@ -86,10 +91,27 @@ pub fn apply(
     fetcher: &Fetcher,
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
-    for entry in ordered(storage) {
+    let entries = ordered(storage);
+    // What `file` fetches, in the order it fetches it: the contents when they have a
+    // source, then the appends. That holds for every plan: a file kept in place has no
+    // contents source, and one that has is replaced (overwrite) or stops the stage.
+    let resources = entries.iter().flat_map(|e| match e {
+        Entry::File(f) => f
+            .contents
+            .source
+            .is_some()
+            .then_some(&f.contents)
+            .into_iter()
+            .chain(f.append.iter())
+            .collect::<Vec<_>>(),
+        _ => Vec::new(),
+    });
+    let mut fetcher = Ahead::new(fetcher, resources);
+    let _dirs = root.cache_dirs();
+    for entry in entries {
         match entry {
             Entry::Dir(d) => directory(root, d, owners, summary)?,
-            Entry::File(f) => file(root, f, owners, fetcher, summary)?,
+            Entry::File(f) => file(root, f, owners, &mut fetcher, summary)?,
             Entry::Link(l) => link(root, l, owners, summary)?,
         }
     }
@@ -112,8 +134,12 @@ fn conflict(path: &str, st: &FileStat, wanted: &str) -> FilesError {
 }
 
 /// Removes the node at the path when the config says `overwrite: true`.
-fn clear_for_overwrite(leaf: &Leaf, overwrite: Option<bool>) -> Result<(), FilesError> {
-    if overwrite == Some(true) && root::remove_all(leaf)? {
+fn clear_for_overwrite(
+    root: &Root,
+    leaf: &Leaf,
+    overwrite: Option<bool>,
+) -> Result<(), FilesError> {
+    if overwrite == Some(true) && root.remove_all(leaf)? {
         log::info!("removed the existing {} (overwrite: true)", leaf.shown);
     }
     Ok(())
@@ -126,7 +152,7 @@ fn directory(
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
     let leaf = root.leaf(&d.path, Missing::Create(PARENT_MODE))?;
-    clear_for_overwrite(&leaf, d.overwrite)?;
+    clear_for_overwrite(root, &leaf, d.overwrite)?;
     let existing = root::lstat(&leaf)?;
     let (default_owner, default_mode) = match &existing {
         None => ((0, 0), DEFAULT_DIR_MODE),
@@ -172,11 +198,11 @@ fn file(
     root: &Root,
     f: &FileEntry,
     owners: &Owners,
-    fetcher: &Fetcher,
+    fetcher: &mut Ahead<'_>,
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
     let leaf = root.leaf(&f.path, Missing::Create(PARENT_MODE))?;
-    clear_for_overwrite(&leaf, f.overwrite)?;
+    clear_for_overwrite(root, &leaf, f.overwrite)?;
     let plan = match root::lstat(&leaf)? {
         None => Plan::New,
         Some(st) if root::kind(&st) == Kind::File && f.contents.source.is_none() => Plan::Keep(st),
@@ -270,7 +296,7 @@ impl From<FetchError> for FetchFailure {
     }
 }
 
-fn fetch(fetcher: &Fetcher, res: &Resource, out: &mut dyn Write) -> Result<u64, FetchError> {
+fn fetch(fetcher: &mut Ahead<'_>, res: &Resource, out: &mut dyn Write) -> Result<u64, FetchError> {
     Ok(fetcher.fetch(res, out)?.size)
 }
 
@@ -295,7 +321,7 @@ fn copy_existing(leaf: &Leaf, out: &mut dyn Write) -> io::Result<u64> {
 fn append_in_place(
     leaf: &Leaf,
     appends: &[Resource],
-    fetcher: &Fetcher,
+    fetcher: &mut Ahead<'_>,
     attrs: Attrs,
 ) -> Result<u64, WriteError<FetchError>> {
     let scratch_name = format!(".kindling.{}.append.tmp", std::process::id());
@@ -350,7 +376,7 @@ fn link(
     let target = l.target.as_deref().unwrap_or("");
     let hard = l.hard == Some(true);
     let leaf = root.leaf(&l.path, Missing::Create(PARENT_MODE))?;
-    clear_for_overwrite(&leaf, l.overwrite)?;
+    clear_for_overwrite(root, &leaf, l.overwrite)?;
     if let Some(st) = root::lstat(&leaf)? {
         return existing_link(root, l, &leaf, &st, target, hard);
     }

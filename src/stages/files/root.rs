@@ -14,13 +14,22 @@
 //!
 //! Operations on the final component use the `*at` system calls on the parent's descriptor,
 //! so nothing is ever written, chmod-ed or chown-ed outside the root.
+//!
+//! Walking costs a few system calls per component, which adds up over thousands of files in
+//! the same few directories. While a caller holds [`Root::cache_dirs`], a directory resolved
+//! once is remembered by the path as written and its descriptor reused. Nothing here follows
+//! a cached entry into a different directory: the stage itself is the only writer, creating
+//! nodes never changes where an existing path leads, and every removal
+//! ([`Root::remove_all`]) forgets the whole cache.
 
-use std::collections::VecDeque;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use nix::errno::Errno;
 use nix::fcntl::{self, AtFlags, OFlag};
@@ -74,12 +83,45 @@ impl RootError {
 pub struct Root {
     fd: OwnedFd,
     path: PathBuf,
+    /// Resolved directories by their path as written (`None`: not caching).
+    dirs: RefCell<Option<HashMap<Vec<u8>, Rc<OwnedFd>>>>,
+}
+
+/// The pause between two rounds of [`Root::sync_early`].
+pub const EARLY_SYNC_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// While alive, a thread writes the root's filesystem back now and then.
+#[derive(Debug)]
+pub struct EarlySync {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for EarlySync {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// While alive, [`Root::leaf`] reuses directories it already resolved.
+#[derive(Debug)]
+pub struct DirCache<'a> {
+    root: &'a Root,
+}
+
+impl Drop for DirCache<'_> {
+    fn drop(&mut self) {
+        self.root.dirs.replace(None);
+    }
 }
 
 /// A resolved node path: the directory that holds it and its name there.
 #[derive(Debug)]
 pub struct Leaf {
-    pub dir: OwnedFd,
+    pub dir: Rc<OwnedFd>,
     pub name: OsString,
     /// The path inside the root, for messages.
     pub shown: String,
@@ -139,12 +181,93 @@ impl Root {
         Ok(Self {
             fd,
             path: canonical,
+            dirs: RefCell::new(None),
         })
+    }
+
+    /// Remembers resolved directories until the returned guard is dropped. Only for a span
+    /// in which this stage is the only thing changing the tree and removes nodes only
+    /// through [`Root::remove_all`].
+    pub fn cache_dirs(&self) -> DirCache<'_> {
+        self.dirs.replace(Some(HashMap::new()));
+        DirCache { root: self }
+    }
+
+    /// Forgets every cached directory (a removal may have changed where paths lead).
+    fn forget_dirs(&self) {
+        if let Some(map) = self.dirs.borrow_mut().as_mut() {
+            map.clear();
+        }
+    }
+
+    /// Removes a leaf and, when it is a directory, everything below it (`rm -rf`,
+    /// contained). Returns whether there was anything to remove.
+    pub fn remove_all(&self, leaf: &Leaf) -> Result<bool, RootError> {
+        self.forget_dirs();
+        remove_all(leaf)
     }
 
     /// The root's absolute path on the host.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Writes back what is written to the root's filesystem in a background thread, a
+    /// round every [`EARLY_SYNC_PAUSE`], until the returned guard is dropped, so that the
+    /// disk works while the stage does and the final [`Root::sync`] has little left. Only
+    /// a head start: durability still comes from that final sync.
+    pub fn sync_early(&self) -> EarlySync {
+        let fd = fcntl::open(
+            &self.path,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        );
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = fd.ok().and_then(|fd| {
+            std::thread::Builder::new()
+                .name("sync-early".into())
+                .spawn(move || {
+                    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                        stopped.recv_timeout(EARLY_SYNC_PAUSE)
+                    {
+                        if unistd::syncfs(&fd).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .ok()
+        });
+        EarlySync {
+            stop: Some(stop),
+            thread,
+        }
+    }
+
+    /// Makes everything written under the root durable: `syncfs` on the root's filesystem
+    /// and on every filesystem mounted below it. Unlike `sync`, that does not wait for
+    /// whatever else the host has in flight. When the mount table cannot be read, or a
+    /// filesystem reports an error, it falls back to `sync`.
+    pub fn sync(&self) {
+        let Some(mounts) = mounts_below(&self.path) else {
+            unistd::sync();
+            return;
+        };
+        for mount in std::iter::once(self.path.clone()).chain(mounts) {
+            let synced = fcntl::open(
+                &mount,
+                OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .and_then(unistd::syncfs);
+            if let Err(e) = synced {
+                log::warn!(
+                    "syncing {} failed ({e}); syncing everything",
+                    mount.display()
+                );
+                unistd::sync();
+                return;
+            }
+        }
     }
 
     /// The directory holding `path` (absolute, inside the root) and the last component's
@@ -154,7 +277,25 @@ impl Root {
         let Some((name, dirs)) = parts.split_last() else {
             return Err(RootError::io("resolving", path, Errno::EISDIR));
         };
-        let dir = self.walk(path, dirs.to_vec(), missing)?;
+        let key = self.dirs.borrow().as_ref().map(|map| {
+            let mut key = Vec::with_capacity(path.len());
+            for d in dirs {
+                key.push(b'/');
+                key.extend_from_slice(d.as_bytes());
+            }
+            (map.get(&key).cloned(), key)
+        });
+        let dir = match key {
+            Some((Some(dir), _)) => dir,
+            Some((None, key)) => {
+                let dir = Rc::new(self.walk(path, dirs.to_vec(), missing)?);
+                if let Some(map) = self.dirs.borrow_mut().as_mut() {
+                    map.insert(key, Rc::clone(&dir));
+                }
+                dir
+            }
+            None => Rc::new(self.walk(path, dirs.to_vec(), missing)?),
+        };
         Ok(Leaf {
             dir,
             name: name.clone(),
@@ -272,6 +413,17 @@ impl Root {
                 _ => {}
             }
             let cur = stack.last().map_or(self.fd.as_fd(), |(fd, _)| fd.as_fd());
+            // Most components are plain directories: open them straight away. O_DIRECTORY
+            // and O_NOFOLLOW make that fail for anything else, which the slow path sorts out.
+            if let Ok(fd) = fcntl::openat(
+                cur,
+                name.as_os_str(),
+                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            ) {
+                stack.push((fd, name));
+                continue;
+            }
             let at = shown_at(&stack, &name);
             let st = match stat::fstatat(cur, name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW) {
                 Ok(st) => Some(st),
@@ -400,7 +552,8 @@ pub fn set_dir_owner_mode(leaf: &Leaf, uid: u32, gid: u32, mode: u32) -> Result<
 }
 
 /// Removes a leaf and, when it is a directory, everything below it (`rm -rf`, contained).
-pub fn remove_all(leaf: &Leaf) -> Result<bool, RootError> {
+/// Callers go through [`Root::remove_all`], which keeps the directory cache honest.
+fn remove_all(leaf: &Leaf) -> Result<bool, RootError> {
     let Some(st) = lstat(leaf)? else {
         return Ok(false);
     };
@@ -425,11 +578,11 @@ fn empty_dir(fd: OwnedFd, shown: &str) -> Result<(), RootError> {
     let names = list_dir(walk_fd, shown)?;
     for name in names {
         let child = Leaf {
-            dir: fd.try_clone().map_err(|source| RootError::Io {
+            dir: Rc::new(fd.try_clone().map_err(|source| RootError::Io {
                 op: "reading",
                 path: shown.to_owned(),
                 source,
-            })?,
+            })?),
             shown: format!("{}/{}", shown.trim_end_matches('/'), name.to_string_lossy()),
             name,
         };
@@ -452,6 +605,46 @@ pub fn list_dir(fd: OwnedFd, shown: &str) -> Result<Vec<OsString>, RootError> {
     }
     names.sort();
     Ok(names)
+}
+
+/// The mount points strictly below `root`, from `/proc/self/mountinfo`.
+fn mounts_below(root: &Path) -> Option<Vec<PathBuf>> {
+    let table = std::fs::read(Path::new("/proc/self/mountinfo")).ok()?;
+    let mut found = Vec::new();
+    for line in table.split(|b| *b == b'\n') {
+        // Field 5 is the mount point, with space, tab, newline and backslash escaped as \ooo.
+        let Some(field) = line.split(|b| *b == b' ').nth(4) else {
+            continue;
+        };
+        let point = PathBuf::from(OsStr::from_bytes(&unescape_octal(field)));
+        if point != root && point.starts_with(root) {
+            found.push(point);
+        }
+    }
+    Some(found)
+}
+
+fn unescape_octal(field: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(field.len());
+    let mut i = 0;
+    while i < field.len() {
+        let code = field.get(i + 1..i + 4).and_then(|d| {
+            d.iter()
+                .all(|c| (b'0'..=b'7').contains(c))
+                .then(|| d.iter().fold(0u32, |n, c| n * 8 + u32::from(c - b'0')))
+        });
+        match (field[i], code.and_then(|c| u8::try_from(c).ok())) {
+            (b'\\', Some(byte)) => {
+                out.push(byte);
+                i += 4;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 fn components(path: &str) -> Vec<OsString> {
@@ -572,6 +765,34 @@ mod tests {
         symlink("real", dir.path().join("etc/passwd")).expect("symlink");
         assert_eq!(root.read("/etc/passwd").expect("read"), Some(b"x".to_vec()));
         assert_eq!(root.read("/etc/none").expect("read"), None);
+    }
+
+    #[test]
+    fn mount_points_are_unescaped() {
+        assert_eq!(unescape_octal(br"/a\040b/c\134d"), b"/a b/c\\d");
+        assert_eq!(unescape_octal(br"/plain\04"), br"/plain\04");
+    }
+
+    #[test]
+    fn cached_directories_are_reused_and_forgotten_on_removal() {
+        let (dir, root) = root();
+        let cache = root.cache_dirs();
+        let a = root.leaf("/x/y/one", Missing::Create(0o755)).expect("leaf");
+        let b = root.leaf("/x/y/two", Missing::Fail).expect("leaf");
+        assert!(
+            Rc::ptr_eq(&a.dir, &b.dir),
+            "the second lookup reuses the first"
+        );
+        let y = root.leaf("/x/y", Missing::Fail).expect("leaf");
+        assert!(root.remove_all(&y).expect("remove"));
+        std::fs::create_dir(dir.path().join("x/y")).expect("mkdir");
+        let c = root.leaf("/x/y/three", Missing::Fail).expect("leaf");
+        let st = stat::fstat(&c.dir).expect("fstat");
+        let now = std::fs::metadata(dir.path().join("x/y")).expect("meta");
+        assert_eq!(st.st_ino, std::os::unix::fs::MetadataExt::ino(&now));
+        drop(cache);
+        let d = root.leaf("/x/y/four", Missing::Fail).expect("leaf");
+        assert!(!Rc::ptr_eq(&c.dir, &d.dir), "no caching without the guard");
     }
 
     #[test]

@@ -214,7 +214,7 @@ fn is_masked(leaf: &Leaf) -> Result<bool, RootError> {
 fn mask(root: &Root, name: &str) -> Result<(), FilesError> {
     let path = format!("{UNIT_DIR}/{name}");
     let leaf = root.leaf(&path, Missing::Create(PARENT_MODE))?;
-    root::remove_all(&leaf)?;
+    root.remove_all(&leaf)?;
     unistd::symlinkat("/dev/null", &leaf.dir, leaf.name.as_os_str())
         .map_err(|e| RootError::io("masking (linking to /dev/null)", &path, e))?;
     log::info!("masked {name}: {path} -> /dev/null");
@@ -245,11 +245,11 @@ fn disable(root: &Root, name: &str) -> Result<(), FilesError> {
         Err(e) => return Err(e.into()),
     };
     let unit = Leaf {
-        dir: dir.try_clone().map_err(|source| RootError::Io {
+        dir: std::rc::Rc::new(dir.try_clone().map_err(|source| RootError::Io {
             op: "opening",
             path: UNIT_DIR.into(),
             source,
-        })?,
+        })?),
         name: name.into(),
         shown: format!("{UNIT_DIR}/{name}"),
     };
@@ -283,11 +283,11 @@ fn remove_marked(
     for name in root::list_dir(listing, shown)? {
         let path = format!("{shown}/{}", name.to_string_lossy());
         let leaf = Leaf {
-            dir: dir.try_clone().map_err(|source| RootError::Io {
+            dir: std::rc::Rc::new(dir.try_clone().map_err(|source| RootError::Io {
                 op: "opening",
                 path: shown.into(),
                 source,
-            })?,
+            })?),
             name: name.clone(),
             shown: path.clone(),
         };

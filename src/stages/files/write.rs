@@ -1,21 +1,38 @@
-//! Atomic writes inside the root: a temporary file in the target's own directory, filled,
-//! given its final owner and mode, then renamed over the target. Readers see the old file or
-//! the new one, never half of either. Durability comes from one `sync` when the stage ends
-//! (see `mod.rs`), which keeps thousands of small files fast.
+//! Atomic writes inside the root. Readers see the old file or the new one, never half of
+//! either, and a failed write leaves nothing behind:
+//! - where the filesystem has them, an unnamed temporary file (`O_TMPFILE`) in the target's
+//!   own directory is filled, given its final owner and mode, then linked in under the
+//!   target's name (when that name is taken, it is linked under a temporary name and renamed
+//!   over it). Nobody can open an unnamed file, so it is created with its final permissions,
+//!   and the owner and mode are only changed where they came out different; no directory
+//!   entry is added and removed again. That is most of what a file costs when there are
+//!   thousands of small ones;
+//! - elsewhere, a named temporary file (mode 0600 while it fills) is renamed over the target.
+//!
+//! Durability comes from one `sync` when the stage ends (see `mod.rs`), which keeps thousands
+//! of small files fast. Big files start their writeback while they are written, so that sync
+//! finds little left to do.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use nix::errno::Errno;
-use nix::fcntl::{self, OFlag};
+use nix::fcntl::{self, AtFlags, OFlag};
 use nix::sys::stat::{self, Mode};
 use nix::unistd::{self, Gid, Uid, UnlinkatFlags};
 
 use super::root::{Leaf, RootError};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+static PID: OnceLock<u32> = OnceLock::new();
+
+/// Files at least this big start their writeback before the stage's final sync.
+const WRITEBACK_MIN: u64 = 1 << 20;
+/// How much of a big file is written before its writeback is started.
+const WRITEBACK_STEP: u64 = 8 << 20;
 
 /// The final owner and mode of a written file; `None` keeps what the creator gets.
 #[derive(Debug, Clone, Copy)]
@@ -43,11 +60,123 @@ pub fn atomic<E>(
     attrs: Attrs,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
 ) -> Result<(), WriteError<E>> {
-    let tmp = format!(
+    if !NAMED_ONLY.load(Ordering::Relaxed) {
+        // Not every filesystem has unnamed files (EOPNOTSUPP, EISDIR); any failure here
+        // means the named way, which reports its own errors.
+        if let Ok(fd) = fcntl::openat(
+            &leaf.dir,
+            ".",
+            OFlag::O_TMPFILE | OFlag::O_RDWR | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(attrs.mode & 0o777),
+        ) {
+            return unnamed(leaf, fd, attrs, fill);
+        }
+    }
+    named(leaf, attrs, fill)
+}
+
+/// Set once linking an unnamed file turned out not to be allowed (it takes
+/// CAP_DAC_READ_SEARCH): from then on every write uses a named temporary file.
+static NAMED_ONLY: AtomicBool = AtomicBool::new(false);
+
+fn tmp_name() -> String {
+    format!(
         ".kindling.{}.{}.tmp",
-        std::process::id(),
+        PID.get_or_init(std::process::id),
         COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    )
+}
+
+fn io_err(op: &'static str, leaf: &Leaf) -> impl FnOnce(io::Error) -> RootError {
+    let shown = leaf.shown.clone();
+    move |source| RootError::Io {
+        op,
+        path: shown,
+        source,
+    }
+}
+
+/// Fills the buffered file and hands back the file.
+fn fill_file<E>(
+    file: File,
+    leaf: &Leaf,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+) -> Result<File, WriteError<E>> {
+    let mut out = BufWriter::with_capacity(64 * 1024, Writeback::new(file));
+    fill(&mut out).map_err(WriteError::Fill)?;
+    Ok(out
+        .into_inner()
+        .map_err(|e| io_err("writing", leaf)(e.into_error()))?
+        .finish())
+}
+
+fn unnamed<E>(
+    leaf: &Leaf,
+    fd: OwnedFd,
+    attrs: Attrs,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+) -> Result<(), WriteError<E>> {
+    let mut file = fill_file(File::from(fd), leaf, fill)?;
+    let st = stat::fstat(&file).map_err(|e| RootError::io("looking up", &leaf.shown, e))?;
+    let chown = attrs
+        .owner
+        .filter(|&(uid, gid)| (st.st_uid, st.st_gid) != (uid, gid));
+    if chown.is_some() || st.st_mode & 0o7777 != attrs.mode {
+        set_owner_mode(
+            &file,
+            leaf,
+            Attrs {
+                owner: chown,
+                ..attrs
+            },
+        )?;
+    }
+    match unistd::linkat(
+        &file,
+        "",
+        &leaf.dir,
+        leaf.name.as_os_str(),
+        AtFlags::AT_EMPTY_PATH,
+    ) {
+        Ok(()) => Ok(()),
+        // The name is taken (a file being replaced): link under a temporary name, rename over.
+        Err(Errno::EEXIST) => {
+            let tmp = tmp_name();
+            unistd::linkat(&file, "", &leaf.dir, tmp.as_str(), AtFlags::AT_EMPTY_PATH)
+                .map_err(|e| RootError::io("linking a temporary file for", &leaf.shown, e))?;
+            rename_into_place(leaf, &tmp).inspect_err(|_| {
+                let _ = unistd::unlinkat(&leaf.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
+            })?;
+            Ok(())
+        }
+        // Not allowed to link by descriptor: copy what was written into a named file.
+        Err(Errno::ENOENT | Errno::EPERM) => {
+            NAMED_ONLY.store(true, Ordering::Relaxed);
+            log::debug!("cannot link unnamed temporary files here; using named ones");
+            named(leaf, attrs, |out| {
+                io::Seek::rewind(&mut file)?;
+                io::copy(&mut file, out).map(drop)
+            })
+            .map_err(|e| match e {
+                WriteError::Fill(source) => RootError::Io {
+                    op: "writing",
+                    path: leaf.shown.clone(),
+                    source,
+                },
+                WriteError::Fs(e) => e,
+            })?;
+            Ok(())
+        }
+        Err(e) => Err(RootError::io("linking into place", &leaf.shown, e).into()),
+    }
+}
+
+fn named<E>(
+    leaf: &Leaf,
+    attrs: Attrs,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+) -> Result<(), WriteError<E>> {
+    let tmp = tmp_name();
     let fd = fcntl::openat(
         &leaf.dir,
         tmp.as_str(),
@@ -55,34 +184,19 @@ pub fn atomic<E>(
         Mode::from_bits_truncate(0o600),
     )
     .map_err(|e| RootError::io("creating a temporary file for", &leaf.shown, e))?;
-    let result = finish(leaf, fd, &tmp, attrs, fill);
+    let result = fill_file(File::from(fd), leaf, fill).and_then(|file| {
+        set_owner_mode(&file, leaf, attrs)?;
+        drop(file);
+        Ok(rename_into_place(leaf, &tmp)?)
+    });
     if result.is_err() {
         let _ = unistd::unlinkat(&leaf.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
     }
     result
 }
 
-fn finish<E>(
-    leaf: &Leaf,
-    fd: OwnedFd,
-    tmp: &str,
-    attrs: Attrs,
-    fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
-) -> Result<(), WriteError<E>> {
-    let io_err = |op: &'static str| {
-        let shown = leaf.shown.clone();
-        move |source: io::Error| RootError::Io {
-            op,
-            path: shown,
-            source,
-        }
-    };
-    let mut out = BufWriter::with_capacity(64 * 1024, File::from(fd));
-    fill(&mut out).map_err(WriteError::Fill)?;
-    let file = out
-        .into_inner()
-        .map_err(|e| io_err("writing")(e.into_error()))?;
-    // Owner first: chown clears setuid and setgid, so the mode must come after it.
+/// Owner first, then mode: chown clears setuid and setgid, so the mode must come after it.
+fn set_owner_mode(file: &File, leaf: &Leaf, attrs: Attrs) -> Result<(), RootError> {
     if let Some((uid, gid)) = attrs.owner {
         unistd::fchown(
             file.as_fd(),
@@ -92,8 +206,10 @@ fn finish<E>(
         .map_err(|e| RootError::io("changing the owner of", &leaf.shown, e))?;
     }
     stat::fchmod(file.as_fd(), Mode::from_bits_truncate(attrs.mode))
-        .map_err(|e| RootError::io("setting the mode of", &leaf.shown, e))?;
-    drop(file);
+        .map_err(|e| RootError::io("setting the mode of", &leaf.shown, e))
+}
+
+fn rename_into_place(leaf: &Leaf, tmp: &str) -> Result<(), RootError> {
     fcntl::renameat(&leaf.dir, tmp, &leaf.dir, leaf.name.as_os_str()).map_err(|e| match e {
         Errno::EISDIR | Errno::ENOTEMPTY | Errno::EEXIST => RootError::Io {
             op: "replacing",
@@ -101,6 +217,64 @@ fn finish<E>(
             source: io::Error::other("a directory is in the way"),
         },
         e => RootError::io("renaming into place", &leaf.shown, e),
-    })?;
-    Ok(())
+    })
+}
+
+/// A file being written that hands big stretches to the disk as it goes: the kernel starts
+/// writing them back at once (`POSIX_FADV_DONTNEED` starts writeback of dirty pages, and
+/// drops a range only once it is clean), instead of all at the final sync, which then
+/// overlaps with fetching. Small files are left alone.
+struct Writeback {
+    file: File,
+    written: u64,
+    started: u64,
+}
+
+impl Writeback {
+    fn new(file: File) -> Self {
+        Self {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+
+    fn start(&mut self) {
+        let (Ok(offset), Ok(len)) = (
+            i64::try_from(self.started),
+            i64::try_from(self.written - self.started),
+        ) else {
+            return;
+        };
+        // Only a hint: durability still comes from the stage's sync.
+        let _ = fcntl::posix_fadvise(
+            self.file.as_fd(),
+            offset,
+            len,
+            fcntl::PosixFadviseAdvice::POSIX_FADV_DONTNEED,
+        );
+        self.started = self.written;
+    }
+
+    fn finish(mut self) -> File {
+        if self.written >= WRITEBACK_MIN && self.written > self.started {
+            self.start();
+        }
+        self.file
+    }
+}
+
+impl Write for Writeback {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= WRITEBACK_STEP {
+            self.start();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
