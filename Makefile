@@ -26,8 +26,10 @@ demo: deps release
 	./tools/demo.sh
 
 # Every test: formatting, lints, unit/integration/differential tests, and the docs build.
+# The QEMU scenarios put the workspace's own debug build of the engine into their initramfs.
 test: deps lint
-	$(CARGO) test --workspace --no-fail-fast
+	$(CARGO) build --workspace --bins
+	KINDLING_BIN=$(CURDIR)/target/debug/kindling $(CARGO) test --workspace --no-fail-fast
 	mdbook build docs
 
 # Only the QEMU boot scenarios (they also run as part of `make test`).

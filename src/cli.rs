@@ -31,8 +31,14 @@ pub enum Command {
     FetchOffline(StageArgs),
     /// Get the config, with the network up (does nothing when fetch-offline already did).
     Fetch(StageArgs),
+    /// Partition disks, build RAID arrays and create filesystems.
+    Disks(StageArgs),
+    /// Mount the config's filesystems under the root, shortest path first.
+    Mount(StageArgs),
     /// Write files, directories, links, users, groups and systemd units into the root.
     Files(StageArgs),
+    /// Unmount what the mount stage mounted, deepest path first.
+    Umount(StageArgs),
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +81,9 @@ pub struct StageArgs {
     /// Give up on getting the root config and everything it references after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub config_timeout: u64,
+    /// Give up waiting for a device the config names (disks, mount) after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 90)]
+    pub device_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -62,3 +62,23 @@ pub fn files(args: &StageArgs) -> Result<ExitCode> {
     stages::files::run(&ctx).context("files stage failed")?;
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn disks(args: &StageArgs) -> Result<ExitCode> {
+    let ctx = context(args)?;
+    stages::disks::run(&ctx, Duration::from_secs(args.device_timeout))
+        .context("disks stage failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn mount(args: &StageArgs) -> Result<ExitCode> {
+    let ctx = context(args)?;
+    stages::mount::run_mount(&ctx, Duration::from_secs(args.device_timeout))
+        .context("mount stage failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn umount(args: &StageArgs) -> Result<ExitCode> {
+    let ctx = context(args)?;
+    stages::mount::run_umount(&ctx).context("umount stage failed")?;
+    Ok(ExitCode::SUCCESS)
+}

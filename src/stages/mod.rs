@@ -2,8 +2,10 @@
 //! fetch-offline, fetch, kargs, disks, mount, files, umount.
 
 pub mod chain;
+pub mod disks;
 pub mod fetch;
 pub mod files;
+pub mod mount;
 pub mod runtime;
 
 use std::path::PathBuf;

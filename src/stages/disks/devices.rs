@@ -1,0 +1,204 @@
+//! Block devices: waiting for them to appear, their sector size, and keeping the kernel's view
+//! of a partition table in step with what is on the disk.
+//!
+//! After sgdisk writes a table it asks the kernel to re-read it (BLKRRPART). That fails while
+//! any partition of the disk is in use (the boot disk, say), and some kernels have no GPT
+//! parser at all, so the kernel's view is checked against the table through sysfs and each
+//! difference is fixed with `partx` (which parses the table itself and tells the kernel one
+//! partition at a time).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::gpt::Table;
+use super::DiskError;
+use crate::command::Cmd;
+
+/// Waits until `path` exists and is a block device. `what` names the config field.
+pub fn wait_for(path: &Path, what: &str, timeout: Duration) -> Result<(), DiskError> {
+    let start = Instant::now();
+    let mut announced = false;
+    loop {
+        match fs::metadata(path) {
+            Ok(meta) if is_block(&meta) => return Ok(()),
+            Ok(_) => {
+                return Err(DiskError::at(
+                    what,
+                    format!("{} exists but is not a block device", path.display()),
+                ))
+            }
+            Err(_) if start.elapsed() >= timeout => {
+                return Err(DiskError::at(
+                    what,
+                    format!(
+                        "device {} did not appear within {} s; check the path (ls -l /dev/disk/by-*) or raise --device-timeout",
+                        path.display(),
+                        timeout.as_secs()
+                    ),
+                ))
+            }
+            Err(_) => {
+                if !announced && start.elapsed() >= Duration::from_secs(2) {
+                    log::info!("disks: waiting for {} ({what})", path.display());
+                    announced = true;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+fn is_block(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_block_device()
+}
+
+/// Lets udev finish with the events our changes caused, so /dev/disk/by-* links are current.
+/// Without a running udev (some test hosts) this returns at once.
+pub fn settle() {
+    if let Err(e) = Cmd::new("waiting for udev", "udevadm")
+        .args(["settle", "--timeout=60"])
+        .run()
+    {
+        log::warn!("disks: {e}");
+    }
+}
+
+/// The kernel's name of a device (`vdb` for /dev/disk/by-id/virtio-data → ../../vdb).
+pub fn kernel_name(dev: &Path) -> Result<String, DiskError> {
+    let real = fs::canonicalize(dev)
+        .map_err(|e| DiskError::device(dev, format!("cannot resolve the device path: {e}")))?;
+    real.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| DiskError::device(dev, "not a device path".to_owned()))
+}
+
+fn sysfs_block(name: &str) -> PathBuf {
+    Path::new("/sys/class/block").join(name)
+}
+
+fn read_u64(path: &Path) -> Option<u64> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// The logical sector size the partition table is laid out in.
+pub fn sector_size(dev: &Path) -> Result<u64, DiskError> {
+    let name = kernel_name(dev)?;
+    let path = sysfs_block(&name).join("queue/logical_block_size");
+    read_u64(&path).ok_or_else(|| {
+        DiskError::device(
+            dev,
+            format!(
+                "cannot read {}: is this a whole disk, not a partition?",
+                path.display()
+            ),
+        )
+    })
+}
+
+/// A partition as the kernel sees it: number, start and size in 512-byte units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KernelPartition {
+    number: u32,
+    start: u64,
+    size: u64,
+}
+
+fn kernel_partitions(disk: &str) -> Vec<KernelPartition> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(sysfs_block(disk)) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let (Some(number), Some(start), Some(size)) = (
+            read_u64(&dir.join("partition")),
+            read_u64(&dir.join("start")),
+            read_u64(&dir.join("size")),
+        ) else {
+            continue;
+        };
+        if let Ok(number) = u32::try_from(number) {
+            out.push(KernelPartition {
+                number,
+                start,
+                size,
+            });
+        }
+    }
+    out
+}
+
+/// Makes the kernel's partitions of `dev` those of `table`, then waits for udev.
+pub fn sync_kernel(dev: &Path, table: &Table) -> Result<(), DiskError> {
+    let name = kernel_name(dev)?;
+    let per_sector = table.sector_size / 512;
+    let wanted: Vec<KernelPartition> = table
+        .partitions
+        .iter()
+        .map(|p| KernelPartition {
+            number: p.number,
+            start: p.start * per_sector,
+            size: p.size * per_sector,
+        })
+        .collect();
+    let present = kernel_partitions(&name);
+    for old in &present {
+        if !wanted.contains(old) {
+            partx(
+                dev,
+                "-d",
+                old.number,
+                "removing a stale partition from the kernel's view",
+            )?;
+        }
+    }
+    for new in &wanted {
+        if !present.contains(new) {
+            partx(
+                dev,
+                "-a",
+                new.number,
+                "telling the kernel about a partition",
+            )?;
+        }
+    }
+    settle();
+    Ok(())
+}
+
+fn partx(dev: &Path, op: &str, number: u32, what: &str) -> Result<(), DiskError> {
+    Cmd::new(
+        format!("{what} ({} partition {number})", dev.display()),
+        "partx",
+    )
+    .arg(op)
+    .arg(format!("--nr={number}"))
+    .arg(dev)
+    .run()
+    .map(drop)
+    .map_err(|e| DiskError::command(dev, e))
+}
+
+/// Waits for udev's /dev/disk/by-partlabel link of each label.
+pub fn wait_for_labels(dev: &Path, labels: &[&str], timeout: Duration) -> Result<(), DiskError> {
+    for label in labels {
+        // udev escapes other characters in link names; those partitions are still usable
+        // through their number, so only plainly named links are waited for.
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            continue;
+        }
+        let link = Path::new("/dev/disk/by-partlabel").join(label);
+        wait_for(
+            &link,
+            &format!("the partition labelled {label:?} on {}", dev.display()),
+            timeout,
+        )?;
+    }
+    Ok(())
+}

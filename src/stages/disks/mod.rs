@@ -1,0 +1,172 @@
+//! Stage `disks`: partitions, RAID arrays and filesystems, in Ignition's order, after waiting
+//! for every device the config names.
+//!
+//! This is the stage that can destroy data, so it matches what exists before it changes
+//! anything: a partition or filesystem that differs from the config is an error unless the
+//! config explicitly allows wiping it, and each disk's table changes are checked as a whole
+//! (`sgdisk --pretend`) before one sgdisk run writes them.
+
+mod devices;
+mod filesystems;
+mod gpt;
+mod partitions;
+mod raid;
+mod sgdisk;
+mod signatures;
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::runtime::{self, RuntimeError};
+use super::StageContext;
+use crate::command::CommandError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiskError {
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// A problem with the config entry at a JSON path.
+    #[error("{at}: {problem}")]
+    At { at: String, problem: String },
+    #[error("{device}: {problem}")]
+    Device { device: String, problem: String },
+    /// The command's description names the device; the error carries its command line and stderr.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+impl DiskError {
+    pub fn at(at: &str, problem: String) -> Self {
+        DiskError::At {
+            at: at.to_owned(),
+            problem,
+        }
+    }
+
+    pub fn device(dev: &Path, problem: String) -> Self {
+        DiskError::Device {
+            device: dev.display().to_string(),
+            problem,
+        }
+    }
+
+    pub fn command(_dev: &Path, source: CommandError) -> Self {
+        DiskError::Command(source)
+    }
+}
+
+/// Waits for a block device the config names (`what` is its JSON path).
+pub fn wait_for_device(dev: &Path, what: &str, timeout: Duration) -> Result<(), DiskError> {
+    devices::wait_for(dev, what, timeout)
+}
+
+/// Counts for the log line at the end.
+#[derive(Debug, Default)]
+struct Summary {
+    partitions: partitions::Outcome,
+    arrays_created: u32,
+    arrays_kept: u32,
+    filesystems_created: u32,
+    filesystems_reused: u32,
+}
+
+pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
+    let config = runtime::read_config(&ctx.run_dir)?;
+    let storage = &config.storage;
+    if storage.disks.is_empty()
+        && storage.raid.is_empty()
+        && storage.luks.is_empty()
+        && storage.filesystems.is_empty()
+    {
+        log::info!("disks: nothing to do");
+        return Ok(());
+    }
+    if !storage.luks.is_empty() {
+        // Failing here keeps a config that asks for encryption from provisioning a system
+        // whose data would be written unencrypted.
+        return Err(DiskError::at(
+            "$.storage.luks",
+            "LUKS volumes are not supported by this version of Kindling yet; remove storage.luks or use a release that supports it".to_owned(),
+        ));
+    }
+    let mut summary = Summary::default();
+
+    for (i, disk) in storage.disks.iter().enumerate() {
+        let dev = Path::new(&disk.device);
+        devices::wait_for(dev, &format!("$.storage.disks.{i}.device"), timeout)?;
+    }
+    for (i, disk) in storage.disks.iter().enumerate() {
+        let o = partitions::apply(disk, i, Path::new(&disk.device), timeout)?;
+        summary.partitions.created += o.created;
+        summary.partitions.deleted += o.deleted;
+        summary.partitions.resized += o.resized;
+        summary.partitions.kept += o.kept;
+    }
+
+    for (i, md) in storage.raid.iter().enumerate() {
+        for (j, member) in md.devices.iter().enumerate() {
+            devices::wait_for(
+                Path::new(member),
+                &format!("$.storage.raid.{i}.devices.{j}"),
+                timeout,
+            )?;
+        }
+        match raid::apply(md, i)? {
+            raid::Outcome::Created => summary.arrays_created += 1,
+            raid::Outcome::Kept => summary.arrays_kept += 1,
+        }
+    }
+    if !storage.raid.is_empty() {
+        devices::settle();
+    }
+
+    for (i, fs) in storage.filesystems.iter().enumerate() {
+        devices::wait_for(
+            Path::new(&fs.device),
+            &format!("$.storage.filesystems.{i}.device"),
+            timeout,
+        )?;
+    }
+    // Independent devices: created side by side, as Ignition does; the first error (in
+    // config order) is reported.
+    let results: Vec<Result<filesystems::Outcome, DiskError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = storage
+            .filesystems
+            .iter()
+            .enumerate()
+            .map(|(i, fs)| s.spawn(move || filesystems::apply(fs, i, Path::new(&fs.device))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(DiskError::at(
+                        "$.storage.filesystems",
+                        "creating a filesystem crashed".to_owned(),
+                    ))
+                })
+            })
+            .collect()
+    });
+    for r in results {
+        match r? {
+            filesystems::Outcome::Created => summary.filesystems_created += 1,
+            filesystems::Outcome::Reused => summary.filesystems_reused += 1,
+            filesystems::Outcome::Skipped => {}
+        }
+    }
+    devices::settle();
+    let p = &summary.partitions;
+    log::info!(
+        "disks: partitions {} created, {} deleted, {} resized, {} kept; RAID arrays {} created, {} kept; filesystems {} created, {} reused",
+        p.created,
+        p.deleted,
+        p.resized,
+        p.kept,
+        summary.arrays_created,
+        summary.arrays_kept,
+        summary.filesystems_created,
+        summary.filesystems_reused
+    );
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! Stages `mount` and `umount`: the config's filesystems that have a `path` are mounted under
+//! the target root for the files stage, shortest path first, and unmounted in reverse order.
+//! If one mount fails, the ones before it are unmounted again before the error is returned, so
+//! a failed stage leaves nothing mounted.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use kindling_spec::types::Filesystem;
+
+use super::disks::DiskError;
+use super::runtime;
+use super::StageContext;
+use crate::command::Cmd;
+
+/// A filesystem to mount: where in the config, device, format, path in the target system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mount<'a> {
+    at: String,
+    fs: &'a Filesystem,
+    format: &'a str,
+    path: &'a str,
+}
+
+/// The mountable filesystems in mount order: fewest path components first, config order
+/// among equals (Ignition's order).
+fn mounts(filesystems: &[Filesystem]) -> Vec<Mount<'_>> {
+    let mut out: Vec<Mount<'_>> = filesystems
+        .iter()
+        .enumerate()
+        .filter_map(|(i, fs)| {
+            let path = fs.path.as_deref().filter(|p| !p.is_empty())?;
+            let format = fs.format.as_deref()?;
+            if matches!(format, "" | "none" | "swap") {
+                return None;
+            }
+            Some(Mount {
+                at: format!("$.storage.filesystems.{i}"),
+                fs,
+                format,
+                path,
+            })
+        })
+        .collect();
+    out.sort_by_key(|m| {
+        Path::new(m.path)
+            .components()
+            .filter(|c| matches!(c, Component::Normal(_)))
+            .count()
+    });
+    out
+}
+
+/// `path` (absolute, in the target system) as a host path under `root`, with symbolic links
+/// in the target system followed the way they will be after boot: absolute targets are taken
+/// relative to `root`, and nothing resolves outside it.
+pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, String> {
+    // Absolute, so the result compares equal to the mount table's entries.
+    let root = &fs::canonicalize(root).map_err(|e| format!("the root {}: {e}", root.display()))?;
+    let mut resolved = PathBuf::new();
+    let mut pending: Vec<std::ffi::OsString> = Path::new(path)
+        .components()
+        .rev()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_owned()),
+            _ => None,
+        })
+        .collect();
+    let mut links = 0;
+    while let Some(part) = pending.pop() {
+        if part == ".." {
+            resolved.pop();
+            continue;
+        }
+        let candidate = resolved.join(&part);
+        let host = root.join(&candidate);
+        match fs::symlink_metadata(&host) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                links += 1;
+                if links > 40 {
+                    return Err(format!("too many symbolic links under {path}"));
+                }
+                let target =
+                    fs::read_link(&host).map_err(|e| format!("{}: {e}", host.display()))?;
+                if target.is_absolute() {
+                    resolved = PathBuf::new();
+                }
+                for c in target.components().rev() {
+                    match c {
+                        Component::Normal(n) => pending.push(n.to_owned()),
+                        Component::ParentDir => pending.push("..".into()),
+                        _ => {}
+                    }
+                }
+            }
+            _ => resolved = candidate,
+        }
+    }
+    Ok(root.join(resolved))
+}
+
+/// The mount points currently in the mount table (`/proc/self/mountinfo`, octal escapes undone).
+fn mounted() -> Vec<PathBuf> {
+    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|p| PathBuf::from(unescape(p)))
+        .collect()
+}
+
+fn unescape(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && bytes[i + 1..i + 4]
+                .iter()
+                .all(|b| (b'0'..=b'7').contains(b))
+        {
+            let v = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn umount(target: &Path) -> Result<(), DiskError> {
+    Cmd::new(format!("unmounting {}", target.display()), "umount")
+        .arg(target)
+        .run()
+        .map(drop)
+        .map_err(|e| DiskError::command(target, e))
+}
+
+pub fn run_mount(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
+    let config = runtime::read_config(&ctx.run_dir)?;
+    let list = mounts(&config.storage.filesystems);
+    if list.is_empty() {
+        log::info!("mount: no filesystems to mount");
+        return Ok(());
+    }
+    let mut done: Vec<PathBuf> = Vec::new();
+    for m in &list {
+        match mount_one(ctx, m, timeout) {
+            Ok(target) => done.push(target),
+            Err(e) => {
+                for target in done.iter().rev() {
+                    if let Err(u) = umount(target) {
+                        log::error!("mount: cleaning up after the failure: {u}");
+                    }
+                }
+                return Err(e);
+            }
+        }
+    }
+    log::info!("mount: {} filesystems mounted", done.len());
+    Ok(())
+}
+
+fn mount_one(ctx: &StageContext, m: &Mount<'_>, timeout: Duration) -> Result<PathBuf, DiskError> {
+    let dev = Path::new(&m.fs.device);
+    super::disks::wait_for_device(dev, &format!("{}.device", m.at), timeout)?;
+    let target = resolve_in_root(&ctx.root, m.path).map_err(|e| DiskError::at(&m.at, e))?;
+    fs::create_dir_all(&target).map_err(|e| {
+        DiskError::at(
+            &m.at,
+            format!("cannot create the mount point {}: {e}", target.display()),
+        )
+    })?;
+    let mut cmd = Cmd::new(
+        format!("mounting {} on {}", dev.display(), target.display()),
+        "mount",
+    )
+    .arg("-t")
+    .arg(m.format);
+    if !m.fs.mount_options.is_empty() {
+        cmd = cmd.arg("-o").arg(m.fs.mount_options.join(","));
+    }
+    log::info!(
+        "mount: {} ({}) on {}",
+        dev.display(),
+        m.format,
+        target.display()
+    );
+    cmd.arg(dev)
+        .arg(&target)
+        .run()
+        .map_err(|e| DiskError::command(dev, e))?;
+    Ok(target)
+}
+
+pub fn run_umount(ctx: &StageContext) -> Result<(), DiskError> {
+    let config = runtime::read_config(&ctx.run_dir)?;
+    let list = mounts(&config.storage.filesystems);
+    let table = mounted();
+    let mut first_error = None;
+    for m in list.iter().rev() {
+        let Ok(target) = resolve_in_root(&ctx.root, m.path) else {
+            continue;
+        };
+        if !table.contains(&target) {
+            continue;
+        }
+        log::info!("umount: {}", target.display());
+        // Keep going: every filesystem that can be unmounted should be.
+        if let Err(e) = umount(&target) {
+            log::error!("umount: {e}");
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fs(path: &str, format: &str) -> Filesystem {
+        Filesystem {
+            device: format!("/dev/{}", path.replace('/', "_")),
+            path: Some(path.into()),
+            format: Some(format.into()),
+            ..Filesystem::default()
+        }
+    }
+
+    #[test]
+    fn shortest_paths_mount_first_and_swap_never() {
+        let list = [
+            fs("/var/lib/data", "ext4"),
+            fs("/var", "xfs"),
+            fs("/swap", "swap"),
+            fs("/srv", "ext4"),
+        ];
+        let order: Vec<&str> = mounts(&list).iter().map(|m| m.path).collect();
+        assert_eq!(order, ["/var", "/srv", "/var/lib/data"]);
+    }
+
+    #[test]
+    fn links_resolve_inside_the_root() {
+        let root = tempfile::tempdir().expect("tempdir");
+        fs::create_dir_all(root.path().join("var/home")).expect("mkdir");
+        std::os::unix::fs::symlink("/var/home", root.path().join("home")).expect("link");
+        std::os::unix::fs::symlink("../../..", root.path().join("var/escape")).expect("link");
+        assert_eq!(
+            resolve_in_root(root.path(), "/home/core").expect("resolves"),
+            root.path().join("var/home/core")
+        );
+        assert_eq!(
+            resolve_in_root(root.path(), "/var/escape/etc").expect("resolves"),
+            root.path().join("etc")
+        );
+    }
+
+    #[test]
+    fn mountinfo_escapes_are_undone() {
+        assert_eq!(unescape("/mnt/with\\040space"), "/mnt/with space");
+    }
+}
