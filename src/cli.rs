@@ -31,6 +31,8 @@ pub enum Command {
     FetchOffline(StageArgs),
     /// Get the config, with the network up (does nothing when fetch-offline already did).
     Fetch(StageArgs),
+    /// Put kernelArguments into the installed system's boot entries (reboots when changed).
+    Kargs(StageArgs),
     /// Partition disks, build RAID arrays and create filesystems.
     Disks(StageArgs),
     /// Mount the config's filesystems under the root, shortest path first.

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => kindling::commands::verify::run(&args),
         Command::FetchOffline(args) => kindling::commands::stage::fetch_offline(&args),
         Command::Fetch(args) => kindling::commands::stage::fetch(&args),
+        Command::Kargs(args) => kindling::commands::stage::kargs(&args),
         Command::Disks(args) => kindling::commands::stage::disks(&args),
         Command::Mount(args) => kindling::commands::stage::mount(&args),
         Command::Files(args) => kindling::commands::stage::files(&args),

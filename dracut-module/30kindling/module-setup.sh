@@ -43,7 +43,13 @@ install() {
     done
     inst_multiple -o chpasswd
     # What the units and helper scripts run (plain bash otherwise).
-    inst_multiple bash mount modprobe systemctl journalctl ip
+    inst_multiple bash mount umount modprobe systemctl journalctl ip
+    # What the kargs, disks and mount stages run. The disk tools are required; each mkfs is
+    # optional, and a config asking for a format whose mkfs is missing fails with its name.
+    for tool in sgdisk partx wipefs udevadm; do
+        inst_multiple "$tool" || { derror "kindling: $tool is needed by the disks stage"; return 1; }
+    done
+    inst_multiple -o mkfs.ext4 mke2fs /etc/mke2fs.conf mkfs.xfs mkfs.btrfs mkfs.vfat mkfs.fat mkswap mdadm
     inst_simple "$systemdsystemunitdir/modprobe@.service"
 
     # CA bundle for https configs (Debian and Fedora locations).
@@ -72,7 +78,8 @@ install() {
     # initrd.target on a first boot only.
     inst_simple "$moddir/kindling-complete.target" "$systemdsystemunitdir/kindling-complete.target"
     local unit
-    for unit in kindling-fetch-offline.service kindling-fetch.service \
+    for unit in kindling-fetch-offline.service kindling-fetch.service kindling-kargs.service \
+        kindling-kargs-reboot.service kindling-disks.service kindling-mount.service \
         kindling-remount-sysroot.service kindling-files.service; do
         inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
         mkdir -p "$initdir/$systemdsystemunitdir/kindling-complete.target.requires"

@@ -82,3 +82,10 @@ pub fn umount(args: &StageArgs) -> Result<ExitCode> {
     stages::mount::run_umount(&ctx).context("umount stage failed")?;
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn kargs(args: &StageArgs) -> Result<ExitCode> {
+    let ctx = context(args)?;
+    stages::kargs::run(&ctx, Duration::from_secs(args.device_timeout))
+        .context("kargs stage failed")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -5,6 +5,7 @@ pub mod chain;
 pub mod disks;
 pub mod fetch;
 pub mod files;
+pub mod kargs;
 pub mod mount;
 pub mod runtime;
 
