@@ -47,6 +47,8 @@ impl Env {
             .arg(self.path("base.d"))
             .arg("--config-timeout")
             .arg("20")
+            .arg("--device-timeout")
+            .arg("3")
             .env_remove("KINDLING_CONFIG_FILE")
             .env_remove("IGNITION_CONFIG_FILE")
             .env("KINDLING_SYSFS", self.path("sys"));
