@@ -24,8 +24,10 @@ depends() {
 }
 
 installkernel() {
-    # fw_cfg carries the config on platform qemu.
+    # fw_cfg carries the config on platform qemu; the md personalities and dm-crypt serve
+    # storage.raid and storage.luks.
     hostonly='' instmods qemu_fw_cfg
+    hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear dm_mod dm_crypt
 }
 
 install() {
@@ -50,6 +52,8 @@ install() {
         inst_multiple "$tool" || { derror "kindling: $tool is needed by the disks stage"; return 1; }
     done
     inst_multiple -o mkfs.ext4 mke2fs /etc/mke2fs.conf mkfs.xfs mkfs.btrfs mkfs.vfat mkfs.fat mkswap mdadm
+    # udev names arrays /dev/md/<name> with mdadm's own rules.
+    inst_rules 63-md-raid-arrays.rules || :
     inst_simple "$systemdsystemunitdir/modprobe@.service"
 
     # CA bundle for https configs (Debian and Fedora locations).

@@ -51,11 +51,8 @@ fn mkfs(fs: &Filesystem, format: &str, dev: &Path) -> Option<Cmd> {
         "vfat" => ("mkfs.vfat", None, "-i", "-n"),
         _ => return None,
     };
-    let mut cmd = Cmd::new(
-        format!("creating a {format} filesystem on {}", dev.display()),
-        program,
-    )
-    .args(&fs.options);
+    let mut cmd =
+        Cmd::new(format!("creating {format} on {}", dev.display()), program).args(&fs.options);
     if let Some(f) = force {
         cmd = cmd.arg(f);
     }
@@ -143,7 +140,7 @@ pub fn apply(fs: &Filesystem, index: usize, dev: &Path) -> Result<Outcome, DiskE
     }
     let cmd = mkfs(fs, format, dev)
         .ok_or_else(|| DiskError::at(&at, format!("format {format:?} is not supported")))?;
-    log::info!("disks: creating a {format} filesystem on {}", dev.display());
+    log::info!("disks: creating {format} on {}", dev.display());
     run_with_progress(cmd, &format!("creating {format}"), dev)?;
     Ok(Outcome::Created)
 }

@@ -41,6 +41,8 @@ pub struct Vm<'a> {
     /// Names the log in failure messages.
     pub name: String,
     pub disk: PathBuf,
+    /// More virtio disks: /dev/vdb, /dev/vdc, … in this order.
+    pub extra_disks: Vec<PathBuf>,
     /// Added after [`BASE_CMDLINE`].
     pub cmdline: Vec<String>,
     /// A config for `-fw_cfg name=opt/com.coreos/config`.
@@ -57,6 +59,7 @@ impl<'a> Vm<'a> {
             setup,
             name: name.to_owned(),
             disk: disk.to_owned(),
+            extra_disks: Vec::new(),
             cmdline: Vec::new(),
             fw_cfg: None,
             net: Net::None,
@@ -72,6 +75,12 @@ impl<'a> Vm<'a> {
 
     pub fn arg(mut self, arg: &str) -> Self {
         self.cmdline.push(arg.to_owned());
+        self
+    }
+
+    /// Attaches another raw disk image (the next /dev/vdX).
+    pub fn disk(mut self, image: &Path) -> Self {
+        self.extra_disks.push(image.to_owned());
         self
     }
 
@@ -122,6 +131,10 @@ impl<'a> Vm<'a> {
             "-serial".into(),
             format!("file:{}", self.console_log.display()),
         ]);
+        for image in &self.extra_disks {
+            args.push("-drive".into());
+            args.push(format!("file={},if=virtio,format=raw", image.display()));
+        }
         if let Some(config) = &self.fw_cfg {
             args.push("-fw_cfg".into());
             args.push(format!(

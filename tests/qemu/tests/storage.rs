@@ -1,0 +1,73 @@
+//! Storage in a real boot (issue 6): the disks stage partitions a blank virtio disk, makes an
+//! ext4 data partition and a swap partition, builds a RAID1 array over two more disks with an
+//! ext4 filesystem on it; the mount stage mounts both filesystems under /sysroot so the files
+//! stage writes into them, and stopping the mount unit unmounts them before switch-root. The
+//! booted system then mounts the data partition by label and prints what it finds.
+
+use std::path::Path;
+use std::process::Command;
+
+use kindling_qemu_tests::vm::Vm;
+use kindling_qemu_tests::{disk, fixture, run_dir, setup};
+
+fn blank(path: &Path, mib: u64) {
+    let f = std::fs::File::create(path).expect("creating a blank disk");
+    f.set_len(mib << 20).expect("sizing the blank disk");
+}
+
+fn sgdisk(image: &Path, args: &[&str]) -> String {
+    let out = Command::new("sgdisk")
+        .args(args)
+        .arg(image)
+        .output()
+        .expect("running sgdisk");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn partitions_raid_and_filesystems_are_built_mounted_and_written() {
+    let Some(setup) = setup() else { return };
+    let dir = run_dir(setup, "f-storage");
+    let root = dir.join("disk.img");
+    disk::copy_image(&setup.root_image, &root);
+    let (data, m1, m2) = (
+        dir.join("vdb.img"),
+        dir.join("vdc.img"),
+        dir.join("vdd.img"),
+    );
+    blank(&data, 64);
+    blank(&m1, 48);
+    blank(&m2, 48);
+
+    let boot = Vm::new(setup, "f-storage", &root)
+        .arg("kindling.firstboot")
+        .arg("kindling.platform.id=qemu")
+        .fw_cfg(&fixture("storage.ign"))
+        .disk(&data)
+        .disk(&m1)
+        .disk(&m2)
+        .boot();
+    boot.assert_powered_off();
+    boot.assert_contains("Finished kindling-disks.service - Kindling (disks).");
+    boot.assert_contains("Finished kindling-mount.service - Kindling (mount).");
+    boot.assert_contains("Reached target kindling-complete.target - Kindling Complete.");
+    // The mount unit's stop ran the umount stage before switch-root.
+    boot.assert_contains("Stopped kindling-mount.service - Kindling (mount).");
+
+    boot.assert_proof("data-mount=/dev/vdb1 ext4");
+    boot.assert_proof("data-file=stored on the data partition");
+    boot.assert_proof("data-label=vardata");
+    boot.assert_proof("swap-label=swap0");
+    boot.assert_proof("md=active raid1 vdd[1] vdc[0]");
+    boot.assert_proof("mirror-file=stored on the mirror");
+
+    // The table on the image, read on the host.
+    let table = sgdisk(&data, &["-p"]);
+    assert!(table.contains("40.0 MiB    8300  var-data"), "{table}");
+    assert!(table.contains("8200  swap"), "{table}");
+    let info = sgdisk(&data, &["-i", "1"]);
+    assert!(
+        info.contains("Partition unique GUID: 5E1F0C4A-7D1B-4C1E-9A51-6B0D1A2C3E4F"),
+        "{info}"
+    );
+}
