@@ -5,6 +5,8 @@
 #
 #   tools/build-root.sh [OUT_DIR]     (default target/qemu)
 #
+# dmsetup brings the device-mapper udev rules without which systemd never considers
+# /dev/mapper/* ready (the LUKS scenario mounts one).
 # Result: OUT_DIR/root.img. Cached: rebuilt only when the recipe (this script and the files it
 # copies in) changes; OUT_DIR/root.recipe holds the recipe's hash.
 #
@@ -39,7 +41,7 @@ tree=$(mktemp -d "$out/root.XXXXXX")
 trap 'rm -rf "$tree" "$out/root.img.tmp"' EXIT
 rmdir "$tree"
 mmdebstrap --quiet --variant=minbase \
-    --include=systemd,systemd-sysv,udev,dbus,busybox \
+    --include=systemd,systemd-sysv,udev,dbus,busybox,dmsetup \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \

@@ -5,8 +5,9 @@
 # credentials) and digests, never contents.
 set -uo pipefail
 
-units=(kindling-fetch-offline.service kindling-fetch.service
-    kindling-remount-sysroot.service kindling-files.service)
+units=(kindling-fetch-offline.service kindling-fetch.service kindling-kargs.service
+    kindling-disks.service kindling-remount-sysroot.service kindling-mount.service
+    kindling-files.service)
 max_lines="${KINDLING_SUMMARY_LINES:-12}"
 
 failed=()

@@ -19,7 +19,11 @@ check() {
 
 depends() {
     # systemd-networkd brings the network up, but only when the fetch stage needs it.
-    echo systemd systemd-initrd systemd-networkd
+    local mods="systemd systemd-initrd systemd-networkd"
+    # dracut's dm module: dmsetup, the device-mapper udev rules, and db_persist, without which
+    # the booted system never considers an opened LUKS volume's /dev/mapper/<name> ready.
+    [[ -d $dracutbasedir/modules.d/90dm ]] && mods+=" dm"
+    echo "$mods"
     return 0
 }
 
@@ -27,7 +31,7 @@ installkernel() {
     # fw_cfg carries the config on platform qemu; the md personalities and dm-crypt serve
     # storage.raid and storage.luks.
     hostonly='' instmods qemu_fw_cfg
-    hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear dm_mod dm_crypt
+    hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear dm_mod dm_crypt =crypto
 }
 
 install() {
@@ -51,9 +55,12 @@ install() {
     for tool in sgdisk partx wipefs udevadm; do
         inst_multiple "$tool" || { derror "kindling: $tool is needed by the disks stage"; return 1; }
     done
-    inst_multiple -o mkfs.ext4 mke2fs /etc/mke2fs.conf mkfs.xfs mkfs.btrfs mkfs.vfat mkfs.fat mkswap mdadm
+    inst_multiple -o mkfs.ext4 mke2fs /etc/mke2fs.conf mkfs.xfs mkfs.btrfs mkfs.vfat mkfs.fat mkswap mdadm cryptsetup
     # udev names arrays /dev/md/<name> with mdadm's own rules.
-    inst_rules 63-md-raid-arrays.rules || :
+    inst_rules 01-md-raid-creating.rules 63-md-raid-arrays.rules || :
+    # cryptsetup waits for udev to acknowledge each device-mapper device (udev sync); the dm
+    # module (see depends) brings dmsetup and the rules, these are the cryptsetup ones.
+    inst_rules 60-cryptsetup.rules || :
     inst_simple "$systemdsystemunitdir/modprobe@.service"
 
     # CA bundle for https configs (Debian and Fedora locations).

@@ -9,6 +9,7 @@
 mod devices;
 mod filesystems;
 mod gpt;
+pub mod luks;
 mod partitions;
 mod raid;
 mod sgdisk;
@@ -17,6 +18,7 @@ mod signatures;
 use std::path::Path;
 use std::time::Duration;
 
+use super::chain::{self, ChainError, Network};
 use super::runtime::{self, RuntimeError};
 use super::StageContext;
 use crate::command::CommandError;
@@ -25,6 +27,8 @@ use crate::command::CommandError;
 pub enum DiskError {
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
     /// A problem with the config entry at a JSON path.
     #[error("{at}: {problem}")]
     At { at: String, problem: String },
@@ -66,6 +70,8 @@ struct Summary {
     partitions: partitions::Outcome,
     arrays_created: u32,
     arrays_kept: u32,
+    volumes_created: u32,
+    volumes_reused: u32,
     filesystems_created: u32,
     filesystems_reused: u32,
 }
@@ -80,14 +86,6 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
     {
         log::info!("disks: nothing to do");
         return Ok(());
-    }
-    if !storage.luks.is_empty() {
-        // Failing here keeps a config that asks for encryption from provisioning a system
-        // whose data would be written unencrypted.
-        return Err(DiskError::at(
-            "$.storage.luks",
-            "LUKS volumes are not supported by this version of Kindling yet; remove storage.luks or use a release that supports it".to_owned(),
-        ));
     }
     let mut summary = Summary::default();
 
@@ -117,6 +115,28 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
         }
     }
     if !storage.raid.is_empty() {
+        devices::settle();
+    }
+
+    if !storage.luks.is_empty() {
+        let mut fetched = Vec::new();
+        let fetcher = chain::fetcher_for(
+            &config.ignition,
+            &[],
+            Network::Online,
+            &ctx.fetch_policy(),
+            &mut fetched,
+        )?;
+        let mut volumes = Vec::new();
+        for (i, l) in storage.luks.iter().enumerate() {
+            let (outcome, volume) = luks::apply(l, i, &fetcher, &ctx.run_dir, timeout)?;
+            match outcome {
+                luks::Outcome::Created => summary.volumes_created += 1,
+                luks::Outcome::Reused => summary.volumes_reused += 1,
+            }
+            volumes.push(volume);
+        }
+        luks::write_handoff(&ctx.run_dir, &volumes)?;
         devices::settle();
     }
 
@@ -158,13 +178,15 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
     devices::settle();
     let p = &summary.partitions;
     log::info!(
-        "disks: partitions {} created, {} deleted, {} resized, {} kept; RAID arrays {} created, {} kept; filesystems {} created, {} reused",
+        "disks: partitions {} created, {} deleted, {} resized, {} kept; RAID arrays {} created, {} kept; LUKS volumes {} created, {} reused; filesystems {} created, {} reused",
         p.created,
         p.deleted,
         p.resized,
         p.kept,
         summary.arrays_created,
         summary.arrays_kept,
+        summary.volumes_created,
+        summary.volumes_reused,
         summary.filesystems_created,
         summary.filesystems_reused
     );

@@ -11,6 +11,7 @@
 //! name paths, sizes, modes and owners; commands get hashes as unprinted arguments; URLs go
 //! through the fetch layer's redaction.
 
+mod crypttab;
 mod nodes;
 mod owners;
 mod passwd;
@@ -125,9 +126,6 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
         root.path().display(),
         state.source
     );
-    if !config.storage.luks.is_empty() {
-        log::warn!("files: /etc/crypttab entries for storage.luks are not written yet");
-    }
     let mut fetched = Vec::new();
     let fetcher = chain::fetcher_for(
         &config.ignition,
@@ -144,6 +142,7 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
     let early = root.sync_early();
     nodes::apply(&root, &config.storage, &owners, &fetcher, &mut summary)?;
     units::apply(&root, &config.systemd, &mut summary)?;
+    crypttab::apply(&root, &ctx.run_dir, config.storage.luks.len())?;
     drop(early);
     // Per-file fsyncs would cost seconds on thousands of small files; one sync before the
     // report gives the same guarantee where it matters: a report means the data is on disk.
@@ -153,5 +152,6 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
 
     result::write(&root, &Report::new(&state, summary))?;
     root.sync();
+    crypttab::forget_keys(&ctx.run_dir);
     Ok(())
 }

@@ -71,3 +71,60 @@ fn partitions_raid_and_filesystems_are_built_mounted_and_written() {
         "{info}"
     );
 }
+
+#[test]
+fn a_luks_volume_with_a_key_file_is_unlocked_by_the_booted_system_on_later_boots() {
+    let Some(setup) = setup() else { return };
+    let dir = run_dir(setup, "g-luks");
+    let root = dir.join("disk.img");
+    disk::copy_image(&setup.root_image, &root);
+    let data = dir.join("vdb.img");
+    blank(&data, 64);
+
+    let first = Vm::new(setup, "g-luks-first", &root)
+        .arg("kindling.firstboot")
+        .arg("kindling.platform.id=qemu")
+        .fw_cfg(&fixture("luks.ign"))
+        .disk(&data)
+        .boot();
+    first.assert_powered_off();
+    first.assert_contains("Finished kindling-disks.service - Kindling (disks).");
+    first.assert_proof("data-mount=/dev/mapper/data ext4");
+    first.assert_proof("data-file=stored encrypted");
+    first.assert_proof("key=600 root dir=700");
+    first.assert_proof("boots=");
+    let crypttab = disk::read_text(&root, "/etc/crypttab");
+    assert!(
+        crypttab.starts_with("data UUID=") && crypttab.ends_with(" /etc/luks/data luks,discard\n"),
+        "{crypttab}"
+    );
+    assert_eq!(
+        disk::read(&root, "/etc/luks/data").as_deref(),
+        Some(&b"kindling-qemu-test-luks-key-0123456789abcdef"[..])
+    );
+    // Encrypted on disk: the header is LUKS and the plaintext is nowhere in the image.
+    let image = std::fs::read(&data).expect("reading the data disk");
+    assert_eq!(
+        &image[..6],
+        b"LUKS\xba\xbe",
+        "a LUKS header at the start of the disk"
+    );
+    assert!(
+        !image.windows(16).any(|w| w == b"stored encrypted"),
+        "the plaintext must not be on the disk"
+    );
+
+    // Second boot, Kindling not involved: the booted system's systemd-cryptsetup unlocks the
+    // volume with /etc/luks/data. (The test root has no kernel modules of its own, so the
+    // initramfs loads dm_crypt and the cipher modules for it.)
+    let second = Vm::new(setup, "g-luks-second", &root)
+        .arg("kindling.platform.id=qemu")
+        .arg("rd.driver.pre=dm_crypt,xts,aesni_intel")
+        .disk(&data)
+        .boot();
+    second.assert_powered_off();
+    second.assert_lacks("Kindling (disks)");
+    second.assert_proof("data-mount=/dev/mapper/data ext4");
+    second.assert_proof("data-file=stored encrypted");
+    second.assert_proof("boots=boot");
+}

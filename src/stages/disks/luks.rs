@@ -1,0 +1,242 @@
+//! LUKS2 volumes with cryptsetup: formatted (or reused when the key opens them), then opened
+//! as /dev/mapper/<name> for the filesystems on top.
+//!
+//! The key is the config's `keyFile` resource, fetched and verified like any other resource,
+//! or 32 random bytes when there is none. It reaches cryptsetup on standard input, never on a
+//! command line or in a log. The files stage installs it as /etc/luks/<name> with an
+//! /etc/crypttab line, so the booted system unlocks the volume by itself; until then it waits
+//! in the run dir (0700), described by [`HANDOFF`].
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kindling_spec::types::Luks;
+use serde::{Deserialize, Serialize};
+
+use super::signatures;
+use super::{devices, DiskError};
+use crate::command::Cmd;
+use crate::fetch::Fetcher;
+
+/// In the run dir: what the files stage needs for crypttab.
+pub const HANDOFF: &str = "luks.json";
+/// In the run dir: the key files, one per volume.
+pub const KEY_DIR: &str = "luks-keys";
+/// Largest key file accepted (cryptsetup's own default limit is 8 MiB).
+const KEY_LIMIT: u64 = 8 << 20;
+
+/// One opened volume, as the files stage needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    pub name: String,
+    /// The LUKS header's UUID.
+    pub uuid: String,
+    pub discard: bool,
+    pub open_options: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Reused,
+}
+
+fn key(luks: &Luks, at: &str, fetcher: &Fetcher) -> Result<Vec<u8>, DiskError> {
+    if luks
+        .key_file
+        .source
+        .as_deref()
+        .is_some_and(|s| !s.is_empty())
+    {
+        let (bytes, _) = fetcher
+            .fetch_to_vec(&luks.key_file, KEY_LIMIT)
+            .map_err(|e| {
+                DiskError::at(
+                    &format!("{at}.keyFile"),
+                    format!("fetching the key failed: {e}"),
+                )
+            })?;
+        if bytes.is_empty() {
+            return Err(DiskError::at(
+                &format!("{at}.keyFile"),
+                "the key file is empty".to_owned(),
+            ));
+        }
+        return Ok(bytes);
+    }
+    let mut bytes = vec![0u8; 32];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| DiskError::at(at, format!("generating a random key failed: {e}")))?;
+    Ok(bytes)
+}
+
+fn unsupported(luks: &Luks) -> Option<&'static str> {
+    let c = &luks.clevis;
+    if c.tpm2 == Some(true) || !c.tang.is_empty() || c.custom.pin.is_some() {
+        Some("clevis bindings (tpm2, tang, custom)")
+    } else if luks.cex.enabled == Some(true) {
+        Some("IBM CEX secure keys")
+    } else {
+        None
+    }
+}
+
+fn cryptsetup(what: String) -> Cmd {
+    Cmd::new(what, "cryptsetup")
+}
+
+fn header_uuid(dev: &Path) -> Result<String, DiskError> {
+    let out = cryptsetup(format!("reading the LUKS UUID of {}", dev.display()))
+        .arg("luksUUID")
+        .arg(dev)
+        .run()
+        .map_err(|e| DiskError::command(dev, e))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Formats (or reuses) and opens the volume at `$.storage.luks.<index>`.
+pub fn apply(
+    luks: &Luks,
+    index: usize,
+    fetcher: &Fetcher,
+    run_dir: &Path,
+    timeout: Duration,
+) -> Result<(Outcome, Volume), DiskError> {
+    let at = format!("$.storage.luks.{index}");
+    if let Some(what) = unsupported(luks) {
+        // Provisioning without the binding would leave a volume the booted system cannot
+        // unlock the way the config intends.
+        return Err(DiskError::at(
+            &at,
+            format!("{what} are not supported by this version of Kindling; use keyFile, or leave it unset for a random key kept in /etc/luks"),
+        ));
+    }
+    // The key first: a key that cannot be had stops the stage before the device is touched.
+    let key = key(luks, &at, fetcher)?;
+    let dev = PathBuf::from(luks.device.as_deref().unwrap_or_default());
+    devices::wait_for(&dev, &format!("{at}.device"), timeout)?;
+
+    let found = if luks.wipe_volume == Some(true) {
+        log::info!("disks: erasing the signatures on {}", dev.display());
+        Cmd::new(
+            format!("erasing the signatures on {}", dev.display()),
+            "wipefs",
+        )
+        .arg("-a")
+        .arg(&dev)
+        .run()
+        .map_err(|e| DiskError::command(&dev, e))?;
+        signatures::Found::default()
+    } else {
+        signatures::probe(&dev)?
+    };
+
+    let outcome = if found.fstype == "crypto_LUKS" {
+        let uuid_ok = luks
+            .uuid
+            .as_deref()
+            .is_none_or(|u| u.eq_ignore_ascii_case(&found.uuid));
+        let label_ok = luks.label.as_deref().is_none_or(|l| l == found.label);
+        let opens = uuid_ok
+            && label_ok
+            && cryptsetup(format!("testing the key of {}", dev.display()))
+                .args(["open", "--test-passphrase", "--key-file=-"])
+                .arg(&dev)
+                .run_with_input(Some(&key))
+                .is_ok();
+        if !opens {
+            return Err(DiskError::at(
+                &at,
+                format!(
+                    "{} already holds a LUKS volume ({}) that {}; set wipeVolume: true to re-create it (its data is lost)",
+                    dev.display(),
+                    found.describe(),
+                    if uuid_ok && label_ok { "the key does not open" } else { "does not match the config's label or uuid" }
+                ),
+            ));
+        }
+        log::info!(
+            "disks: {} is already the LUKS volume the config describes; keeping it",
+            dev.display()
+        );
+        Outcome::Reused
+    } else if !found.is_empty() {
+        return Err(DiskError::at(
+            &at,
+            format!(
+                "{} holds {}; set wipeVolume: true to encrypt it anyway (its data is lost)",
+                dev.display(),
+                found.describe()
+            ),
+        ));
+    } else {
+        let mut cmd = cryptsetup(format!("formatting {} as LUKS2", dev.display())).args([
+            "luksFormat",
+            "--type",
+            "luks2",
+            "--batch-mode",
+            "--key-file=-",
+        ]);
+        if let Some(label) = &luks.label {
+            cmd = cmd.arg("--label").arg(label);
+        }
+        if let Some(uuid) = &luks.uuid {
+            cmd = cmd.arg("--uuid").arg(uuid);
+        }
+        log::info!("disks: formatting {} as LUKS2", dev.display());
+        cmd.args(&luks.options)
+            .arg(&dev)
+            .run_with_input(Some(&key))
+            .map_err(|e| DiskError::command(&dev, e))?;
+        Outcome::Created
+    };
+
+    let mapped = Path::new("/dev/mapper").join(&luks.name);
+    if !mapped.exists() {
+        let mut cmd = cryptsetup(format!("opening {} as {}", dev.display(), mapped.display()))
+            .args(["luksOpen", "--key-file=-"]);
+        if luks.discard == Some(true) {
+            cmd = cmd.arg("--allow-discards");
+        }
+        cmd.args(&luks.open_options)
+            .arg(&dev)
+            .arg(&luks.name)
+            .run_with_input(Some(&key))
+            .map_err(|e| DiskError::command(&dev, e))?;
+    }
+    devices::wait_for(&mapped, &format!("{at}.name"), timeout)?;
+    save_key(run_dir, &luks.name, &key)?;
+    let volume = Volume {
+        name: luks.name.clone(),
+        uuid: header_uuid(&dev)?,
+        discard: luks.discard == Some(true),
+        open_options: luks.open_options.clone(),
+    };
+    Ok((outcome, volume))
+}
+
+fn save_key(run_dir: &Path, name: &str, key: &[u8]) -> Result<(), DiskError> {
+    let dir = run_dir.join(KEY_DIR);
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .and_then(|()| fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)))
+        .map_err(|e| DiskError::device(&dir, format!("cannot create it: {e}")))?;
+    let path = dir.join(name);
+    crate::atomic::write(&path, key, 0o600)
+        .map_err(|e| DiskError::device(&path, format!("cannot write the key: {e}")))
+}
+
+/// Writes what the files stage needs; an empty list removes an old hand-off.
+pub fn write_handoff(run_dir: &Path, volumes: &[Volume]) -> Result<(), DiskError> {
+    let path = run_dir.join(HANDOFF);
+    let bytes = serde_json::to_vec_pretty(volumes).unwrap_or_default();
+    crate::atomic::write(&path, &bytes, 0o600)
+        .map_err(|e| DiskError::device(&path, format!("cannot write it: {e}")))
+}
