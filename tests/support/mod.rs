@@ -1,8 +1,14 @@
 //! Test servers on 127.0.0.1: a scriptable HTTP/1.1 server (optionally behind TLS via
 //! openssl s_server is not needed: see `https`), bound to an ephemeral port.
+//!
+//! The submodules: `stage` runs stages as the dracut units do, `pgp` makes keys and
+//! signatures, `loopdev` gives the storage tests loop devices and the tools to inspect them,
+//! and `fake_systemd` lets Ignition's disks stage run without systemd.
 
 #![allow(dead_code)]
 
+pub mod fake_systemd;
+pub mod loopdev;
 pub mod pgp;
 pub mod stage;
 

@@ -35,8 +35,19 @@ impl Env {
     }
 
     pub fn stage(&self, stage: &str, extra_env: &[(&str, &Path)]) -> Output {
+        self.stage_with(stage, &[], extra_env)
+    }
+
+    /// [`Env::stage`] with more flags (`--root DIR`, say).
+    pub fn stage_with(
+        &self,
+        stage: &str,
+        extra_args: &[&std::ffi::OsStr],
+        extra_env: &[(&str, &Path)],
+    ) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindling"));
         cmd.arg(stage)
+            .args(extra_args)
             .arg("--run-dir")
             .arg(self.run_dir())
             .arg("--cmdline-file")

@@ -132,6 +132,10 @@ fn kernel_partitions(disk: &str) -> Vec<KernelPartition> {
 }
 
 /// Makes the kernel's partitions of `dev` those of `table`, then waits for udev.
+///
+/// udev re-reads a disk and its partitions after sgdisk closes it, holding them open for a
+/// moment, and the kernel refuses to drop a partition that is open: so udev is waited for
+/// first, and a refused change is retried a few times before it counts as a failure.
 pub fn sync_kernel(dev: &Path, table: &Table) -> Result<(), DiskError> {
     let name = kernel_name(dev)?;
     let per_sector = table.sector_size / 512;
@@ -144,7 +148,26 @@ pub fn sync_kernel(dev: &Path, table: &Table) -> Result<(), DiskError> {
             size: p.size * per_sector,
         })
         .collect();
-    let present = kernel_partitions(&name);
+    settle();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match sync_once(dev, &name, &wanted) {
+            Ok(()) => break,
+            Err(e) if attempt >= 5 => return Err(e),
+            Err(e) => {
+                log::debug!("disks: {e}; retrying");
+                thread::sleep(Duration::from_millis(200 * attempt));
+                settle();
+            }
+        }
+    }
+    settle();
+    Ok(())
+}
+
+fn sync_once(dev: &Path, name: &str, wanted: &[KernelPartition]) -> Result<(), DiskError> {
+    let present = kernel_partitions(name);
     for old in &present {
         if !wanted.contains(old) {
             partx(
@@ -155,7 +178,8 @@ pub fn sync_kernel(dev: &Path, table: &Table) -> Result<(), DiskError> {
             )?;
         }
     }
-    for new in &wanted {
+    let present = kernel_partitions(name);
+    for new in wanted {
         if !present.contains(new) {
             partx(
                 dev,
@@ -165,7 +189,6 @@ pub fn sync_kernel(dev: &Path, table: &Table) -> Result<(), DiskError> {
             )?;
         }
     }
-    settle();
     Ok(())
 }
 

@@ -30,7 +30,11 @@ pub struct Setup {
     /// `target/qemu`: kernel, root image, initramfs, and one directory per scenario run.
     pub work: PathBuf,
     pub kernel: PathBuf,
+    /// What tools/fetch-kernel.sh unpacked (the modules dracut takes).
+    pub kernel_dir: PathBuf,
     pub initrd: PathBuf,
+    /// The engine binary in the initramfs.
+    pub engine: PathBuf,
     /// The pristine root image; scenarios boot copies of it.
     pub root_image: PathBuf,
 }
@@ -180,32 +184,70 @@ fn build() -> Result<Setup, String> {
         "tools/build-root.sh",
         &[work.as_os_str()],
     )?;
-    let bin = kindling_binary(&repo)?;
+    let engine = kindling_binary(&repo)?;
     let initrd = work.join("initrd-kindling.img");
+    build_initramfs(&repo, &kernel_dir, &engine, &initrd, None)?;
+    Ok(Setup {
+        kernel: kernel_dir.join("vmlinuz"),
+        kernel_dir,
+        root_image: work.join("root.img"),
+        initrd,
+        engine,
+        work,
+        repo,
+    })
+}
+
+/// Builds an initramfs with 30kindling into `out`; with `trust_dir`, its policy.json and
+/// trust/ certificates go in (KINDLING_TRUST_DIR).
+fn build_initramfs(
+    repo: &Path,
+    kernel_dir: &Path,
+    engine: &Path,
+    out: &Path,
+    trust_dir: Option<&Path>,
+) -> Result<(), String> {
     let started = Instant::now();
-    let status = Command::new("bash")
+    let mut command = Command::new("bash");
+    command
         .arg(repo.join("tools/build-initramfs.sh"))
         .args(["--with", "kindling", "--kernel"])
-        .arg(&kernel_dir)
-        .arg(&initrd)
-        .env("KINDLING_BIN", &bin)
-        .current_dir(&repo)
+        .arg(kernel_dir)
+        .arg(out)
+        .env("KINDLING_BIN", engine)
+        .current_dir(repo);
+    if let Some(dir) = trust_dir {
+        command.env("KINDLING_TRUST_DIR", dir);
+    }
+    let status = command
         .output()
         .map_err(|e| format!("running tools/build-initramfs.sh: {e}"))?;
     check_output("building the initramfs", &status)?;
     note(&format!(
         "qemu tests: initramfs {} ({} bytes) built in {:.1} s",
-        initrd.display(),
-        std::fs::metadata(&initrd).map(|m| m.len()).unwrap_or(0),
+        out.display(),
+        std::fs::metadata(out).map(|m| m.len()).unwrap_or(0),
         started.elapsed().as_secs_f64()
     ));
-    Ok(Setup {
-        kernel: kernel_dir.join("vmlinuz"),
-        root_image: work.join("root.img"),
-        initrd,
-        work,
-        repo,
-    })
+    Ok(())
+}
+
+impl Setup {
+    /// Another initramfs like [`Setup::initrd`], with a trust policy and certificates baked
+    /// in: `name` names the file under the work directory.
+    pub fn initrd_with_trust(&self, name: &str, trust_dir: &Path) -> PathBuf {
+        let out = self.work.join(format!("initrd-{name}.img"));
+        if let Err(e) = build_initramfs(
+            &self.repo,
+            &self.kernel_dir,
+            &self.engine,
+            &out,
+            Some(trust_dir),
+        ) {
+            panic!("{e}");
+        }
+        out
+    }
 }
 
 fn step(what: &str, repo: &Path, script: &str, args: &[&std::ffi::OsStr]) -> Result<(), String> {

@@ -41,6 +41,8 @@ pub struct Vm<'a> {
     /// Names the log in failure messages.
     pub name: String,
     pub disk: PathBuf,
+    /// Instead of the setup's initramfs (one with a trust policy, say).
+    pub initrd: Option<PathBuf>,
     /// More virtio disks: /dev/vdb, /dev/vdc, … in this order.
     pub extra_disks: Vec<PathBuf>,
     /// Added after [`BASE_CMDLINE`].
@@ -59,6 +61,7 @@ impl<'a> Vm<'a> {
             setup,
             name: name.to_owned(),
             disk: disk.to_owned(),
+            initrd: None,
             extra_disks: Vec::new(),
             cmdline: Vec::new(),
             fw_cfg: None,
@@ -75,6 +78,11 @@ impl<'a> Vm<'a> {
 
     pub fn arg(mut self, arg: &str) -> Self {
         self.cmdline.push(arg.to_owned());
+        self
+    }
+
+    pub fn initrd(mut self, initrd: &Path) -> Self {
+        self.initrd = Some(initrd.to_owned());
         self
     }
 
@@ -123,7 +131,11 @@ impl<'a> Vm<'a> {
             "-kernel".into(),
             self.setup.kernel.display().to_string(),
             "-initrd".into(),
-            self.setup.initrd.display().to_string(),
+            self.initrd
+                .as_ref()
+                .unwrap_or(&self.setup.initrd)
+                .display()
+                .to_string(),
             "-append".into(),
             cmdline.join(" "),
             "-drive".into(),
