@@ -7,7 +7,7 @@ BINDIR ?= $(PREFIX)/bin
 DRACUTMODDIR ?= $(PREFIX)/lib/dracut/modules.d
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all deps build release demo test qemu-test lint docs generated install clean
+.PHONY: all deps build release demo test qemu-test lint docs generated install clean uki
 
 all: build
 
@@ -31,6 +31,13 @@ test: deps lint
 	$(CARGO) build --workspace --bins
 	KINDLING_BIN=$(CURDIR)/target/debug/kindling $(CARGO) test --workspace --no-fail-fast
 	mdbook build docs
+
+# A signed Unified Kernel Image (see docs/src/secure-boot.md):
+#   make uki KERNEL=/boot/vmlinuz-… INITRD=initrd.img CMDLINE="root=… kindling.firstboot" \
+#            [PIN=config.ign] KEY=db.key CERT=db.crt OUT=kindling.efi
+uki:
+	tools/build-uki.sh --kernel "$(KERNEL)" --initrd "$(INITRD)" --cmdline "$(CMDLINE)" \
+		$(if $(PIN),--pin "$(PIN)") $(if $(KEY),--key "$(KEY)" --cert "$(CERT)") "$(OUT)"
 
 # Only the QEMU boot scenarios (they also run as part of `make test`).
 qemu-test:

@@ -6,7 +6,8 @@ set -euo pipefail
 need_apt=()
 for pkg in ignition time openssl passwd python3 libclang-dev libssl-dev pkg-config systemd \
     qemu-system-x86 dracut-core dracut-network mmdebstrap e2fsprogs zstd cpio kmod udev dbus iproute2 \
-    gdisk mdadm xfsprogs btrfs-progs dosfstools libblkid-dev cryptsetup-bin; do
+    gdisk mdadm xfsprogs btrfs-progs dosfstools libblkid-dev cryptsetup-bin \
+    ovmf systemd-boot-efi sbsigntool mtools binutils swtpm swtpm-tools python3-venv; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

@@ -57,7 +57,39 @@ pub enum Outcome {
 }
 
 pub fn fetch_offline(ctx: &StageContext) -> Result<Outcome, FetchStageError> {
+    note_stub_extras(Path::new(STUB_EXTRAS));
     run(ctx, Network::Offline)
+}
+
+/// Where systemd-stub puts the credentials and system extensions it finds on the ESP.
+pub const STUB_EXTRAS: &str = "/.extra";
+
+/// systemd-stub copies files from the ESP into the initramfs at /.extra without checking any
+/// signature: whoever can write the ESP can put them there. Kindling reads nothing from
+/// there (no provider, base config or trust file lives under it); this only says so in the
+/// log, so an operator who put a config there learns why it had no effect.
+fn note_stub_extras(dir: &Path) {
+    let count = walk_count(dir, 0);
+    if count > 0 {
+        log::warn!(
+            "fetch-offline: ignoring {count} files systemd-stub placed in {} (credentials, system extensions): they come from the ESP unsigned",
+            dir.display()
+        );
+    }
+}
+
+fn walk_count(dir: &Path, depth: u32) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() && depth < 4 => walk_count(&e.path(), depth + 1),
+            Ok(t) if t.is_dir() => 0,
+            _ => 1,
+        })
+        .sum()
 }
 
 pub fn fetch(ctx: &StageContext) -> Result<Outcome, FetchStageError> {

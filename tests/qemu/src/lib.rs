@@ -15,6 +15,7 @@
 
 pub mod disk;
 pub mod http;
+pub mod secureboot;
 pub mod vm;
 
 use std::path::{Path, PathBuf};

@@ -43,6 +43,11 @@ pub struct Vm<'a> {
     pub disk: PathBuf,
     /// Instead of the setup's initramfs (one with a trust policy, say).
     pub initrd: Option<PathBuf>,
+    /// Boot through UEFI firmware from an ESP instead of -kernel/-initrd/-append.
+    pub uefi: Option<Uefi>,
+    /// Stop QEMU as soon as the console shows this (a firmware that refused an image waits
+    /// for a key press forever).
+    pub stop_on: Option<String>,
     /// More virtio disks: /dev/vdb, /dev/vdc, … in this order.
     pub extra_disks: Vec<PathBuf>,
     /// Added after [`BASE_CMDLINE`].
@@ -62,6 +67,8 @@ impl<'a> Vm<'a> {
             name: name.to_owned(),
             disk: disk.to_owned(),
             initrd: None,
+            uefi: None,
+            stop_on: None,
             extra_disks: Vec::new(),
             cmdline: Vec::new(),
             fw_cfg: None,
@@ -78,6 +85,18 @@ impl<'a> Vm<'a> {
 
     pub fn arg(mut self, arg: &str) -> Self {
         self.cmdline.push(arg.to_owned());
+        self
+    }
+
+    /// Boots `uefi.esp` with OVMF (Secure Boot build, q35 with SMM) and a fresh copy of
+    /// `uefi.vars`; the kernel command line is then the UKI's own.
+    pub fn uefi(mut self, uefi: Uefi) -> Self {
+        self.uefi = Some(uefi);
+        self
+    }
+
+    pub fn stop_on(mut self, needle: &str) -> Self {
+        self.stop_on = Some(needle.to_owned());
         self
     }
 
@@ -108,9 +127,14 @@ impl<'a> Vm<'a> {
             .copied()
             .chain(self.cmdline.iter().map(String::as_str))
             .collect();
+        let machine = if self.uefi.is_some() {
+            "q35,smm=on"
+        } else {
+            "q35"
+        };
         let mut args: Vec<String> = [
             "-machine",
-            "q35",
+            machine,
             "-accel",
             "tcg",
             "-cpu",
@@ -127,17 +151,23 @@ impl<'a> Vm<'a> {
         ]
         .map(str::to_owned)
         .into();
+        if let Some(uefi) = &self.uefi {
+            args.extend(uefi.qemu_args(&self.console_log));
+        } else {
+            args.extend([
+                "-kernel".into(),
+                self.setup.kernel.display().to_string(),
+                "-initrd".into(),
+                self.initrd
+                    .as_ref()
+                    .unwrap_or(&self.setup.initrd)
+                    .display()
+                    .to_string(),
+                "-append".into(),
+                cmdline.join(" "),
+            ]);
+        }
         args.extend([
-            "-kernel".into(),
-            self.setup.kernel.display().to_string(),
-            "-initrd".into(),
-            self.initrd
-                .as_ref()
-                .unwrap_or(&self.setup.initrd)
-                .display()
-                .to_string(),
-            "-append".into(),
-            cmdline.join(" "),
             "-drive".into(),
             format!("file={},if=virtio,format=raw", self.disk.display()),
             "-serial".into(),
@@ -188,6 +218,16 @@ impl<'a> Vm<'a> {
                 let _ = child.wait();
                 break (None, true);
             }
+            if let Some(needle) = &self.stop_on {
+                let seen = std::fs::read(&self.console_log).unwrap_or_default();
+                if String::from_utf8_lossy(&seen).contains(needle.as_str()) {
+                    // Let the rest of the line reach the log, then stop.
+                    std::thread::sleep(Duration::from_millis(500));
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break (None, false);
+                }
+            }
             std::thread::sleep(Duration::from_millis(250));
         };
         let qemu_output = child
@@ -211,6 +251,40 @@ impl<'a> Vm<'a> {
             wall: started.elapsed(),
             qemu_output,
         }
+    }
+}
+
+/// UEFI boot: OVMF's Secure Boot build, a variable store, and the ESP image to boot from.
+#[derive(Debug, Clone)]
+pub struct Uefi {
+    /// The variable store template (keys enrolled); each boot gets a fresh copy next to the
+    /// console log, because the firmware writes to it.
+    pub vars: PathBuf,
+    /// A FAT image with \EFI\BOOT\BOOTX64.EFI, attached as a SATA disk so that the virtio
+    /// disks keep their names (/dev/vda is the root).
+    pub esp: PathBuf,
+}
+
+pub const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd";
+
+impl Uefi {
+    fn qemu_args(&self, console_log: &Path) -> Vec<String> {
+        let vars = console_log.with_extension("vars.fd");
+        std::fs::copy(&self.vars, &vars).expect("copying the OVMF variable store");
+        vec![
+            "-global".into(),
+            "driver=cfi.pflash01,property=secure,value=on".into(),
+            "-global".into(),
+            "ICH9-LPC.disable_s3=1".into(),
+            "-drive".into(),
+            format!("if=pflash,format=raw,unit=0,file={OVMF_CODE},readonly=on"),
+            "-drive".into(),
+            format!("if=pflash,format=raw,unit=1,file={}", vars.display()),
+            "-drive".into(),
+            format!("if=none,id=esp,format=raw,file={}", self.esp.display()),
+            "-device".into(),
+            "ide-hd,drive=esp,bus=ide.0,bootindex=0".into(),
+        ]
     }
 }
 
