@@ -384,3 +384,32 @@ fn kindling_verify_explains_the_decision_offline() {
         "never prints the config: {out}"
     );
 }
+
+#[test]
+fn require_measurement_without_a_tpm_refuses_the_config() {
+    let env = file_env("", CFG.as_bytes());
+    env.trust(Some(r#"{"requireMeasurement":true}"#), &[]);
+    let p = env.path("user.ign");
+    let none = env.path("no-tpm");
+    let out = env.stage(
+        "fetch-offline",
+        &[
+            ("KINDLING_CONFIG_FILE", p.as_path() as &Path),
+            ("KINDLING_TPM_DEVICE", none.as_path()),
+        ],
+    );
+    assert_fails(&out, "requireMeasurement");
+    assert!(!env.run_dir().join("config.json").exists());
+
+    // Without the requirement, no TPM only means no measurement.
+    env.trust(Some(r#"{}"#), &[]);
+    let out = env.stage(
+        "fetch-offline",
+        &[
+            ("KINDLING_CONFIG_FILE", p.as_path() as &Path),
+            ("KINDLING_TPM_DEVICE", none.as_path()),
+        ],
+    );
+    assert_ok(&out);
+    assert!(state(&env)["measurement"].is_null());
+}

@@ -18,7 +18,7 @@ use crate::fetch::hash::sha512_of;
 use crate::fetch::redact::redact;
 use crate::fetch::{FetchError, FetchPolicy, Fetcher};
 use crate::providers;
-use crate::verify::{self, pgp::TrustStore};
+use crate::verify::{self, measure, pgp::TrustStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchStageError {
@@ -36,6 +36,8 @@ pub enum FetchStageError {
     Runtime(#[from] runtime::RuntimeError),
     #[error(transparent)]
     Verify(#[from] crate::verify::VerifyError),
+    #[error(transparent)]
+    Measure(#[from] crate::verify::measure::MeasureError),
     #[error("fetching the signature {url} failed: {source}")]
     SignatureFetch { url: String, source: FetchError },
     #[error("writing {path} failed: {source}")]
@@ -59,6 +61,34 @@ pub enum Outcome {
 pub fn fetch_offline(ctx: &StageContext) -> Result<Outcome, FetchStageError> {
     note_stub_extras(Path::new(STUB_EXTRAS));
     run(ctx, Network::Offline)
+}
+
+/// Extends the PCR with the config once per boot: fetch-offline may read the config and
+/// leave the rest to fetch, which reads it again. The run dir remembers what was measured.
+fn measure_once(
+    ctx: &StageContext,
+    bytes: &[u8],
+    source: &str,
+) -> Result<Option<measure::Measurement>, FetchStageError> {
+    let marker = ctx.run_dir.join("measured.json");
+    if let Ok(old) = std::fs::read(&marker) {
+        if let Ok(m) = serde_json::from_slice::<measure::Measurement>(&old) {
+            use sha2::Digest;
+            if m.digest == hex::encode(sha2::Sha256::digest(bytes)) {
+                return Ok(Some(m));
+            }
+        }
+    }
+    let m = measure::measure(bytes, source, ctx.policy.require_measurement)?;
+    if let Some(m) = &m {
+        std::fs::create_dir_all(&ctx.run_dir)
+            .and_then(|()| std::fs::write(&marker, serde_json::to_vec(m).unwrap_or_default()))
+            .map_err(|source| crate::stages::runtime::RuntimeError::Write {
+                path: marker.clone(),
+                source,
+            })?;
+    }
+    Ok(m)
 }
 
 /// Where systemd-stub puts the credentials and system extensions it finds on the ESP.
@@ -237,6 +267,7 @@ fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchS
         }
         Some(bytes) => {
             state.config_digest = Some(sha512_of(&bytes).to_string());
+            state.measurement = measure_once(ctx, &bytes, &state.source)?;
             let trust = || TrustStore::load(&ctx.trust_dir);
             let verified = verify::verify_root(
                 &ctx.policy,

@@ -26,6 +26,9 @@ pub struct State {
     /// The trust policy in force, e.g. `require signature, strictChain`.
     #[serde(default)]
     pub policy: String,
+    /// The root config's TPM measurement, when there was a TPM.
+    #[serde(default)]
+    pub measurement: Option<crate::verify::measure::Measurement>,
 }
 
 pub fn config_path(run_dir: &Path) -> PathBuf {

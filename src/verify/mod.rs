@@ -2,6 +2,7 @@
 //! or an OpenPGP signature from certificates in the (signed) initramfs, as the trust policy
 //! demands. See docs/src/security.md for the model.
 
+pub mod measure;
 pub mod pgp;
 pub mod policy;
 

@@ -51,6 +51,9 @@ pub struct Policy {
     /// Signatures older than this are refused (replay protection).
     #[serde(default)]
     pub max_signature_age_days: Option<u64>,
+    /// Refuse to provision when the config cannot be measured into the TPM.
+    #[serde(default)]
+    pub require_measurement: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +63,7 @@ pub enum PolicyError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the trust policy {path} is invalid: {reason}; fix it (known keys: require, strictChain, allowedSchemes, maxConfigBytes, maxSignatureAgeDays) — a broken policy never falls back to no policy")]
+    #[error("the trust policy {path} is invalid: {reason}; fix it (known keys: require, strictChain, allowedSchemes, maxConfigBytes, maxSignatureAgeDays, requireMeasurement) — a broken policy never falls back to no policy")]
     Invalid { path: PathBuf, reason: String },
 }
 

@@ -56,6 +56,9 @@ pub struct Report {
     pub policy: String,
     /// Every config and CA bundle fetched to build the config.
     pub fetched: Vec<FetchedResource>,
+    /// The TPM measurement of the root config (PCR, bank, digest), when there was a TPM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measurement: Option<crate::verify::measure::Measurement>,
     pub stages: Stages,
 }
 
@@ -82,6 +85,7 @@ impl Report {
                     digest: digest.clone(),
                 })
                 .collect(),
+            measurement: state.measurement.clone(),
             stages: Stages { files },
         }
     }

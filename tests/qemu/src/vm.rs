@@ -45,6 +45,8 @@ pub struct Vm<'a> {
     pub initrd: Option<PathBuf>,
     /// Boot through UEFI firmware from an ESP instead of -kernel/-initrd/-append.
     pub uefi: Option<Uefi>,
+    /// A TPM 2.0 (swtpm, fresh state for each boot).
+    pub tpm: bool,
     /// Stop QEMU as soon as the console shows this (a firmware that refused an image waits
     /// for a key press forever).
     pub stop_on: Option<String>,
@@ -68,6 +70,7 @@ impl<'a> Vm<'a> {
             disk: disk.to_owned(),
             initrd: None,
             uefi: None,
+            tpm: false,
             stop_on: None,
             extra_disks: Vec::new(),
             cmdline: Vec::new(),
@@ -93,6 +96,16 @@ impl<'a> Vm<'a> {
     pub fn uefi(mut self, uefi: Uefi) -> Self {
         self.uefi = Some(uefi);
         self
+    }
+
+    /// Gives the VM a software TPM 2.0 (swtpm), in a fresh state.
+    pub fn tpm(mut self) -> Self {
+        self.tpm = true;
+        self
+    }
+
+    fn tpm_dir(&self) -> PathBuf {
+        self.console_log.with_extension("tpm")
     }
 
     pub fn stop_on(mut self, needle: &str) -> Self {
@@ -177,6 +190,17 @@ impl<'a> Vm<'a> {
             args.push("-drive".into());
             args.push(format!("file={},if=virtio,format=raw", image.display()));
         }
+        if self.tpm {
+            let sock = self.tpm_dir().join("sock");
+            args.extend([
+                "-chardev".into(),
+                format!("socket,id=chrtpm,path={}", sock.display()),
+                "-tpmdev".into(),
+                "emulator,id=tpm0,chardev=chrtpm".into(),
+                "-device".into(),
+                "tpm-tis,tpmdev=tpm0".into(),
+            ]);
+        }
         if let Some(config) = &self.fw_cfg {
             args.push("-fw_cfg".into());
             args.push(format!(
@@ -201,6 +225,21 @@ impl<'a> Vm<'a> {
     /// Boots and waits until QEMU exits (the guest powered off) or the timeout kills it.
     pub fn boot(&self) -> Boot {
         let _ = std::fs::remove_file(&self.console_log);
+        if self.tpm {
+            // swtpm serves one VM and exits with it.
+            let dir = self.tpm_dir();
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("creating the TPM state directory");
+            let status = Command::new("swtpm")
+                .args(["socket", "--tpm2", "--daemon"])
+                .arg("--tpmstate")
+                .arg(format!("dir={}", dir.display()))
+                .arg("--ctrl")
+                .arg(format!("type=unixio,path={}", dir.join("sock").display()))
+                .status()
+                .expect("starting swtpm (apt-get install swtpm swtpm-tools)");
+            assert!(status.success(), "swtpm failed to start: {status}");
+        }
         let started = Instant::now();
         let mut child = Command::new("qemu-system-x86_64")
             .args(self.qemu_args())
