@@ -2,12 +2,18 @@
 //! build, our PK/KEK/db enrolled) boots a UKI signed with our db key; the UKI's signed
 //! `.cmdline` pins the config's hash; Kindling in its signed initramfs refuses any other
 //! config.
-//! - i1. the signed UKI boots, Secure Boot is on, the pinned config provisions, and a
-//!   credential planted unsigned on the ESP (systemd-stub copies it to /.extra) changes
-//!   nothing;
-//! - i2. the same UKI with one byte of the config changed: Kindling stops the boot;
+//! - i1. the signed UKI, whose initramfs requires an OpenPGP signature (require: signature,
+//!   strictChain) and whose `.cmdline` pins the signed config's hash, boots with Secure Boot
+//!   on; the signed config provisions and the proof unit runs; credentials planted unsigned on
+//!   the ESP (systemd-stub copies them to /.extra) change nothing;
+//! - i2. the same UKI with one byte of the signed config changed: Kindling stops the boot;
 //! - i3. a UKI signed by a key that is not in db: the firmware refuses it ("Access Denied");
 //! - i4. the signed UKI with its `.cmdline` changed after signing: refused by the firmware.
+
+// The signing keys of the host tests (tests/support/pgp.rs); only some of it is used here.
+#[allow(dead_code)]
+#[path = "../../support/pgp.rs"]
+mod pgp;
 
 use kindling_qemu_tests::secureboot::{self, Signer};
 use kindling_qemu_tests::vm::{Boot, Vm};
@@ -71,17 +77,35 @@ fn the_firmware_refuses_a_uki_signed_by_another_key_or_changed_after_signing() {
 }
 
 #[test]
-fn a_signed_uki_provisions_only_the_pinned_config_and_ignores_esp_credentials() {
+fn a_signed_uki_provisions_only_the_signed_pinned_config_and_ignores_esp_credentials() {
     let Some(setup) = setup() else { return };
     let keys = secureboot::keys(setup);
     let dir = run_dir(setup, "i1-signed-uki");
+
+    // The initramfs trusts one OpenPGP certificate and requires signatures; the config is a
+    // signed message, and the UKI's command line pins its hash as well.
+    let signer = pgp::Key::new("kindling-secure-boot-test");
+    let trust = dir.join("trust");
+    std::fs::create_dir_all(trust.join("trust")).expect("trust dir");
+    std::fs::write(
+        trust.join("policy.json"),
+        r#"{"require":"signature","strictChain":true}"#,
+    )
+    .expect("policy");
+    std::fs::write(trust.join("trust/test.asc"), signer.public_armored()).expect("cert");
+    let initrd = setup.initrd_with_trust("kindling-sb", &trust);
+    let config = std::fs::read(fixture("proof.ign")).expect("fixture");
+    let signed = signer.message(&config, false, false);
+    let signed_path = dir.join("config.gpg");
+    std::fs::write(&signed_path, &signed).expect("writing the signed config");
+
     let uki = secureboot::uki(
         setup,
         keys,
         &dir.join("uki.efi"),
-        &setup.initrd,
+        &initrd,
         &extra(),
-        Some(&fixture("proof.ign")),
+        Some(&signed_path),
         Signer::Db,
     );
     // Credentials systemd-stub picks up from the ESP, unsigned: Kindling must not care.
@@ -94,12 +118,12 @@ fn a_signed_uki_provisions_only_the_pinned_config_and_ignores_esp_credentials() 
         ],
     );
 
-    // i1. The pinned config.
+    // i1. The signed, pinned config.
     let image = dir.join("disk.img");
     disk::copy_image(&setup.root_image, &image);
     let boot = Vm::new(setup, "i1-signed-uki", &image)
         .uefi(secureboot::uefi(keys, &esp))
-        .fw_cfg(&fixture("proof.ign"))
+        .fw_cfg(&signed_path)
         .stop_on("No bootable option")
         .boot();
     boot.assert_powered_off();
@@ -108,27 +132,34 @@ fn a_signed_uki_provisions_only_the_pinned_config_and_ignores_esp_credentials() 
     boot.assert_contains("Reached target kindling-complete.target - Kindling Complete.");
     boot.assert_proof("message=written by Kindling");
     boot.assert_contains("ignoring 2 files systemd-stub placed in /.extra");
-    let report = disk::read_text(&image, RESULT);
-    assert!(report.contains("\"hash\""), "verified by the pin: {report}");
+    let report: serde_json::Value =
+        serde_json::from_str(&disk::read_text(&image, RESULT)).expect("report JSON");
+    assert_eq!(
+        report["verifiedBy"],
+        serde_json::json!(["hash", "signature"]),
+        "{report}"
+    );
+    assert_eq!(report["signer"], signer.fingerprint().as_str(), "{report}");
     assert!(
         !disk::exists(&image, "/etc/planted"),
         "the planted config was applied"
     );
 
-    // i2. One byte of the config changed: the pin in the signed command line refuses it.
-    let mut config = std::fs::read(fixture("proof.ign")).expect("fixture");
-    let at = config
-        .windows(8)
-        .position(|w| w == b"Kindling")
-        .expect("a byte to change");
-    config[at] = b'k';
-    let tampered = dir.join("tampered.ign");
-    std::fs::write(&tampered, &config).expect("writing the tampered config");
+    // i2. One byte of the signed config changed: refused (the pin in the signed command line
+    // no longer matches, and the signature would not verify either).
+    let mut tampered = signed.clone();
+    let at = tampered
+        .windows(b"Kindling test proof".len())
+        .position(|w| w == b"Kindling test proof")
+        .expect("the config is stored uncompressed in the message");
+    tampered[at] = b'k';
+    let tampered_path = dir.join("tampered.gpg");
+    std::fs::write(&tampered_path, &tampered).expect("writing the tampered config");
     let image = dir.join("disk2.img");
     disk::copy_image(&setup.root_image, &image);
     let boot = Vm::new(setup, "i2-tampered-config", &image)
         .uefi(secureboot::uefi(keys, &esp))
-        .fw_cfg(&tampered)
+        .fw_cfg(&tampered_path)
         .stop_on("No bootable option")
         .boot();
     boot.assert_powered_off();
