@@ -46,6 +46,12 @@ fn run_disks(config: &Value) -> Output {
     if !fetch.status.success() {
         return fetch;
     }
+    if env.run_dir().join("neednet").exists() {
+        let fetch = env.stage("fetch", &[("KINDLING_CONFIG_FILE", &path)]);
+        if !fetch.status.success() {
+            return fetch;
+        }
+    }
     // sgdisk opens disks read-write even to print them, and udev re-probes a disk and its
     // partitions when it sees it closed: let that finish, so the stage starts on a quiet
     // system as it would at boot.
@@ -645,13 +651,48 @@ fn a_disk_holding_a_filesystem_but_no_gpt_is_not_partitioned_without_wipe_table(
 }
 
 #[test]
-fn luks_refuses_clevis_bindings_it_cannot_honour() {
+fn luks_refuses_cex_keys_it_cannot_honour() {
     let disk = LoopDisk::new(32);
+    let mut cfg = config(json!({ "luks": [
+        { "name": "sealed", "device": disk.path_str(), "cex": { "enabled": true } }
+    ] }));
+    cfg["ignition"]["version"] = json!("3.5.0"); // cex is new in 3.5.0
+    let out = run_disks(&cfg);
+    assert_fails(&out, "$.storage.luks.0");
+    assert_mentions(&out, &["CEX", "not supported"]);
+    assert_eq!(disk.probe(), Probe::new("", "", ""), "the disk was touched");
+}
+
+#[test]
+fn a_volume_with_a_clevis_binding_is_never_reused() {
+    // Like Ignition: what clevis keeps in the header cannot be compared with the config.
+    let disk = LoopDisk::new(32);
+    loopdev::luks_format(disk.path(), b"old-key");
+    let before = disk.probe();
+    assert_eq!(before.fstype, "crypto_LUKS");
     let out = run_disks(&config(json!({ "luks": [
         { "name": "sealed", "device": disk.path_str(), "clevis": { "tpm2": true } }
     ] })));
     assert_fails(&out, "$.storage.luks.0");
-    assert_mentions(&out, &["clevis", "not supported"]);
+    assert_mentions(&out, &["never reused", "wipeVolume: true"]);
+    assert_eq!(disk.probe(), before, "the volume was touched");
+}
+
+#[test]
+fn an_unreachable_tang_server_stops_before_the_disk_is_touched() {
+    let disk = LoopDisk::new(32);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let url = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let mut cfg = config(json!({ "luks": [{
+        "name": "sealed",
+        "device": disk.path_str(),
+        "clevis": { "tang": [{ "url": url, "thumbprint": "r4Xo0YVtNV6rmCpLzvh4DZV0F1SshhdVVYvPSK8TKnI" }] }
+    }] }));
+    cfg["ignition"]["timeouts"] = json!({ "httpTotal": 3 });
+    let out = run_disks(&cfg);
+    assert_fails(&out, "$.storage.luks.0.clevis.tang.0.url");
+    assert_mentions(&out, &["Tang server did not answer", &url]);
     assert_eq!(disk.probe(), Probe::new("", "", ""), "the disk was touched");
 }
 

@@ -73,6 +73,58 @@ fn remote_config_needs_the_network_then_fetch_gets_it() {
     assert!(!env.run_dir().join("neednet").exists());
 }
 
+/// A local config whose files, LUKS keys or Tang bindings are remote: fetch-offline leaves the
+/// config to the fetch stage, which brings the network up, so the later stages can reach them.
+#[test]
+fn local_configs_with_remote_resources_need_the_network() {
+    let cases = [
+        (
+            r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/motd","contents":{"source":"data:,a"},"append":[{"source":"https://example.com/more"}]}]}}"#,
+            "https://example.com/more",
+        ),
+        (
+            r#"{"ignition":{"version":"3.4.0"},"storage":{"luks":[{"name":"d","device":"/dev/vdb","keyFile":{"source":"tftp://10.0.0.1/key"}}]}}"#,
+            "tftp://10.0.0.1/key",
+        ),
+        (
+            r#"{"ignition":{"version":"3.4.0"},"storage":{"luks":[{"name":"d","device":"/dev/vdb","clevis":{"tang":[{"url":"http://tang.example","thumbprint":"x"}]}}]}}"#,
+            "the Tang server http://tang.example ($.storage.luks.0)",
+        ),
+        (
+            r#"{"ignition":{"version":"3.4.0"},"storage":{"luks":[{"name":"d","device":"/dev/vdb","clevis":{"custom":{"pin":"sss","config":"{}","needsNetwork":true}}}]}}"#,
+            "the clevis pin of $.storage.luks.0",
+        ),
+    ];
+    for (config, what) in cases {
+        let env = Env::new("kindling.platform.id=file");
+        std::fs::write(env.path("user.ign"), config).expect("config");
+        let out = env.stage(
+            "fetch-offline",
+            &[("KINDLING_CONFIG_FILE", &env.path("user.ign"))],
+        );
+        assert_ok(&out);
+        assert!(env.run_dir().join("neednet").exists(), "{config}");
+        assert!(!env.run_dir().join("config.json").exists(), "{config}");
+        assert!(
+            stderr(&out).contains(&format!("{what} needs the network")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // Local-only resources (data: URLs, a tpm2 binding) need nothing.
+    let env = Env::new("kindling.platform.id=file");
+    std::fs::write(
+        env.path("user.ign"),
+        r#"{"ignition":{"version":"3.4.0"},"storage":{"luks":[{"name":"d","device":"/dev/vdb","clevis":{"tpm2":true}}],"files":[{"path":"/a","contents":{"source":"data:,a"}}]}}"#,
+    )
+    .expect("config");
+    assert_ok(&env.stage(
+        "fetch-offline",
+        &[("KINDLING_CONFIG_FILE", &env.path("user.ign"))],
+    ));
+    assert!(env.run_dir().join("config.json").exists());
+}
+
 #[test]
 fn fetch_does_nothing_after_fetch_offline_succeeded() {
     let env = Env::new("kindling.platform.id=file");

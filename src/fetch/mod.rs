@@ -177,6 +177,14 @@ impl Fetcher {
         &self.settings
     }
 
+    /// The same settings under another policy (for things verified some other way).
+    pub fn with_policy(&self, policy: FetchPolicy) -> Self {
+        Self::new(FetchSettings {
+            policy,
+            ..self.settings.clone()
+        })
+    }
+
     /// Streams a resource into `out`. On error, what was written to `out` must be discarded.
     pub fn fetch(&self, res: &Resource, out: &mut dyn Write) -> Result<Fetched, FetchError> {
         self.fetch_limited(res, out, u64::MAX)

@@ -306,7 +306,45 @@ fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchS
         })?;
     }
     config.ignition.version = kindling_spec::SpecVersion::NEWEST.to_string();
+    if network == Network::Offline {
+        if let Some(what) = later_network_need(&config) {
+            // The later stages fetch these; the fetch stage brings the network up for them.
+            return Err(ChainError::NeedsNetwork { url: what }.into());
+        }
+    }
     Ok((config, state))
+}
+
+/// The first thing the later stages will need the network for: a remote file, append or LUKS
+/// key, or a clevis binding to a Tang server (or a custom pin that says it needs it).
+fn later_network_need(config: &Config) -> Option<String> {
+    let storage = &config.storage;
+    let remote = |r: &Resource| {
+        r.source
+            .as_deref()
+            .filter(|u| chain::needs_network(u))
+            .map(redact)
+    };
+    storage
+        .files
+        .iter()
+        .flat_map(|f| std::iter::once(&f.contents).chain(&f.append))
+        .chain(storage.luks.iter().map(|l| &l.key_file))
+        .find_map(remote)
+        .or_else(|| {
+            storage.luks.iter().enumerate().find_map(|(i, l)| {
+                if let Some(t) = l.clevis.tang.first() {
+                    Some(format!(
+                        "the Tang server {} ($.storage.luks.{i})",
+                        redact(&t.url)
+                    ))
+                } else if l.clevis.custom.needs_network == Some(true) {
+                    Some(format!("the clevis pin of $.storage.luks.{i}"))
+                } else {
+                    None
+                }
+            })
+        })
 }
 
 /// `base.d/*.json` in name order, merged into one config that the user config goes over.

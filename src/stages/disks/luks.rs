@@ -2,10 +2,11 @@
 //! as /dev/mapper/<name> for the filesystems on top.
 //!
 //! The key is the config's `keyFile` resource, fetched and verified like any other resource,
-//! or 32 random bytes when there is none. It reaches cryptsetup on standard input, never on a
+//! or 32 random bytes (as 64 hex digits) when there is none. It reaches cryptsetup on standard input, never on a
 //! command line or in a log. The files stage installs it as /etc/luks/<name> with an
 //! /etc/crypttab line, so the booted system unlocks the volume by itself; until then it waits
-//! in the run dir (0700), described by [`HANDOFF`].
+//! in the run dir (0700), described by [`HANDOFF`]. A volume with a clevis binding whose key
+//! was generated keeps no key at all: the binding unlocks it ([`super::clevis`]).
 
 use std::fs;
 use std::io::Read;
@@ -17,7 +18,7 @@ use kindling_spec::types::Luks;
 use serde::{Deserialize, Serialize};
 
 use super::signatures;
-use super::{devices, DiskError};
+use super::{clevis, devices, DiskError};
 use crate::command::Cmd;
 use crate::fetch::Fetcher;
 
@@ -37,6 +38,17 @@ pub struct Volume {
     pub uuid: String,
     pub discard: bool,
     pub open_options: Vec<String>,
+    /// A key file goes to /etc/luks/<name>; without one, the crypttab line says `none` and a
+    /// clevis binding unlocks the volume.
+    #[serde(default = "yes")]
+    pub key_file: bool,
+    /// Unlocking needs the network (a Tang binding): crypttab gets `_netdev`.
+    #[serde(default)]
+    pub netdev: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,13 +57,15 @@ pub enum Outcome {
     Reused,
 }
 
-fn key(luks: &Luks, at: &str, fetcher: &Fetcher) -> Result<Vec<u8>, DiskError> {
-    if luks
-        .key_file
+fn has_key_file(luks: &Luks) -> bool {
+    luks.key_file
         .source
         .as_deref()
         .is_some_and(|s| !s.is_empty())
-    {
+}
+
+fn key(luks: &Luks, at: &str, fetcher: &Fetcher) -> Result<Vec<u8>, DiskError> {
+    if has_key_file(luks) {
         let (bytes, _) = fetcher
             .fetch_to_vec(&luks.key_file, KEY_LIMIT)
             .map_err(|e| {
@@ -68,22 +82,17 @@ fn key(luks: &Luks, at: &str, fetcher: &Fetcher) -> Result<Vec<u8>, DiskError> {
         }
         return Ok(bytes);
     }
-    let mut bytes = vec![0u8; 32];
+    let mut bytes = [0u8; 32];
     fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
         .map_err(|e| DiskError::at(at, format!("generating a random key failed: {e}")))?;
-    Ok(bytes)
+    // Hex text, as Ignition generates: clevis's shell scripts handle text keys, not arbitrary
+    // bytes. 64 hex digits still carry 256 random bits.
+    Ok(hex::encode(bytes).into_bytes())
 }
 
 fn unsupported(luks: &Luks) -> Option<&'static str> {
-    let c = &luks.clevis;
-    if c.tpm2 == Some(true) || !c.tang.is_empty() || c.custom.pin.is_some() {
-        Some("clevis bindings (tpm2, tang, custom)")
-    } else if luks.cex.enabled == Some(true) {
-        Some("IBM CEX secure keys")
-    } else {
-        None
-    }
+    (luks.cex.enabled == Some(true)).then_some("IBM CEX secure keys")
 }
 
 fn cryptsetup(what: String) -> Cmd {
@@ -113,11 +122,15 @@ pub fn apply(
         // unlock the way the config intends.
         return Err(DiskError::at(
             &at,
-            format!("{what} are not supported by this version of Kindling; use keyFile, or leave it unset for a random key kept in /etc/luks"),
+            format!("{what} are not supported by this version of Kindling (they need s390x hardware); use keyFile or a clevis binding"),
         ));
     }
+    let binding = clevis::binding(luks, &at)?;
     // The key first: a key that cannot be had stops the stage before the device is touched.
     let key = key(luks, &at, fetcher)?;
+    if let Some(b) = &binding {
+        clevis::contact_tang(b, &clevis::tang_fetcher(fetcher), &at)?;
+    }
     let dev = PathBuf::from(luks.device.as_deref().unwrap_or_default());
     devices::wait_for(&dev, &format!("{at}.device"), timeout)?;
 
@@ -136,7 +149,17 @@ pub fn apply(
         signatures::probe(&dev)?
     };
 
-    let outcome = if found.fstype == "crypto_LUKS" {
+    let outcome = if found.fstype == "crypto_LUKS" && binding.is_some() {
+        // What clevis stored in the header cannot be compared with the config.
+        return Err(DiskError::at(
+            &at,
+            format!(
+                "{} already holds a LUKS volume ({}); a volume with a clevis binding is never reused, because its binding cannot be compared with the config; set wipeVolume: true to re-create it (its data is lost)",
+                dev.display(),
+                found.describe()
+            ),
+        ));
+    } else if found.fstype == "crypto_LUKS" {
         let uuid_ok = luks
             .uuid
             .as_deref()
@@ -209,18 +232,31 @@ pub fn apply(
             .run_with_input(Some(&key))
             .map_err(|e| DiskError::command(&dev, e))?;
     }
+    let mut key_file = true;
+    if let Some(b) = &binding {
+        clevis::bind(b, luks, &dev, &key, run_dir, &at)?;
+        if !has_key_file(luks) {
+            clevis::remove_key(&dev, &key)?;
+            key_file = false;
+        }
+    }
     devices::wait_for(&mapped, &format!("{at}.name"), timeout)?;
-    save_key(run_dir, &luks.name, &key)?;
+    if key_file {
+        save_key(run_dir, &luks.name, &key)?;
+    }
     let volume = Volume {
         name: luks.name.clone(),
         uuid: header_uuid(&dev)?,
         discard: luks.discard == Some(true),
         open_options: luks.open_options.clone(),
+        key_file,
+        netdev: binding.as_ref().is_some_and(|b| b.network),
     };
     Ok((outcome, volume))
 }
 
-fn save_key(run_dir: &Path, name: &str, key: &[u8]) -> Result<(), DiskError> {
+/// The run dir's key directory (0700), created when missing.
+pub fn key_dir(run_dir: &Path) -> Result<PathBuf, DiskError> {
     let dir = run_dir.join(KEY_DIR);
     fs::DirBuilder::new()
         .recursive(true)
@@ -228,7 +264,11 @@ fn save_key(run_dir: &Path, name: &str, key: &[u8]) -> Result<(), DiskError> {
         .create(&dir)
         .and_then(|()| fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)))
         .map_err(|e| DiskError::device(&dir, format!("cannot create it: {e}")))?;
-    let path = dir.join(name);
+    Ok(dir)
+}
+
+fn save_key(run_dir: &Path, name: &str, key: &[u8]) -> Result<(), DiskError> {
+    let path = key_dir(run_dir)?.join(name);
     crate::atomic::write(&path, key, 0o600)
         .map_err(|e| DiskError::device(&path, format!("cannot write the key: {e}")))
 }

@@ -6,6 +6,7 @@
 //! config explicitly allows wiping it, and each disk's table changes are checked as a whole
 //! (`sgdisk --pretend`) before one sgdisk run writes them.
 
+mod clevis;
 mod devices;
 mod filesystems;
 mod gpt;

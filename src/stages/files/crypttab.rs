@@ -39,19 +39,23 @@ fn write_file(
     })
 }
 
-/// The crypttab line for one volume.
+/// The crypttab line for one volume. A volume without a key file is unlocked by its clevis
+/// binding (clevis-luks-askpass answers systemd-cryptsetup's question), after the network
+/// when the binding needs it.
 pub fn line(v: &Volume) -> String {
     let mut options = vec!["luks".to_owned()];
+    if v.netdev {
+        options.push("_netdev".to_owned());
+    }
     if v.discard {
         options.push("discard".to_owned());
     }
-    format!(
-        "{} UUID={} /etc/luks/{} {}",
-        v.name,
-        v.uuid,
-        v.name,
-        options.join(",")
-    )
+    let key = if v.key_file {
+        format!("/etc/luks/{}", v.name)
+    } else {
+        "none".to_owned()
+    };
+    format!("{} UUID={} {key} {}", v.name, v.uuid, options.join(","))
 }
 
 /// `existing` crypttab text with the volumes' lines added, replacing older lines for the
@@ -86,7 +90,7 @@ pub fn apply(root: &Root, run_dir: &Path, luks_in_config: usize) -> Result<usize
         .map_err(|e| setting(format!("cannot read it ({e}); did the disks stage run?")))?;
     let volumes: Vec<Volume> =
         serde_json::from_slice(&bytes).map_err(|e| setting(format!("it is damaged: {e}")))?;
-    for v in &volumes {
+    for v in volumes.iter().filter(|v| v.key_file) {
         let key_path = run_dir.join(KEY_DIR).join(&v.name);
         let key = std::fs::read(&key_path).map_err(|e| FilesError::Setting {
             name: key_path.display().to_string(),
@@ -126,7 +130,22 @@ mod tests {
             uuid: "3f6a3bd8-6b2b-4f39-9a43-5a3b4c5d6e7f".into(),
             discard,
             open_options: vec![],
+            key_file: true,
+            netdev: false,
         }
+    }
+
+    #[test]
+    fn clevis_volumes_have_no_key_file_and_tang_waits_for_the_network() {
+        let v = Volume {
+            key_file: false,
+            netdev: true,
+            ..vol("tang", true)
+        };
+        assert_eq!(
+            line(&v),
+            "tang UUID=3f6a3bd8-6b2b-4f39-9a43-5a3b4c5d6e7f none luks,_netdev,discard"
+        );
     }
 
     #[test]
