@@ -13,6 +13,8 @@ pub struct Cmd {
     command: Command,
     /// Arguments that must not be shown (passwords, keys): shown as `<redacted>`.
     secret_args: Vec<usize>,
+    /// The secret arguments' values, scrubbed from output shown in errors.
+    secret_values: Vec<String>,
     args_shown: Vec<String>,
 }
 
@@ -24,22 +26,36 @@ pub enum CommandError {
         cmdline: String,
         source: std::io::Error,
     },
-    #[error("{what}: `{cmdline}` failed ({status}){}", stderr_suffix(.stderr))]
+    #[error("{what}: `{cmdline}` failed ({status}){}", output_suffix(.stderr, .stdout))]
     Failed {
         what: String,
         cmdline: String,
         status: String,
         stderr: String,
+        /// The end of standard output: some tools (clevis) report their errors there.
+        stdout: String,
     },
 }
 
-fn stderr_suffix(stderr: &str) -> String {
-    let trimmed = stderr.trim();
-    if trimmed.is_empty() {
-        String::new()
-    } else {
-        format!(":\n{trimmed}")
+/// How much of a failed command's standard output an error keeps.
+const STDOUT_LINES: usize = 20;
+
+fn output_suffix(stderr: &str, stdout: &str) -> String {
+    let mut out = String::new();
+    let stderr = stderr.trim();
+    if !stderr.is_empty() {
+        out.push_str(":\n");
+        out.push_str(stderr);
     }
+    let stdout = stdout.trim();
+    if !stdout.is_empty() {
+        let lines: Vec<&str> = stdout.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(STDOUT_LINES)..];
+        out.push_str(if out.is_empty() { ":\n" } else { "\n" });
+        out.push_str("standard output:\n");
+        out.push_str(&tail.join("\n"));
+    }
+    out
 }
 
 impl Cmd {
@@ -50,6 +66,7 @@ impl Cmd {
             what: what.into(),
             command: Command::new(program),
             secret_args: Vec::new(),
+            secret_values: Vec::new(),
             args_shown: vec![program.to_string_lossy().into_owned()],
         }
     }
@@ -75,6 +92,8 @@ impl Cmd {
     /// An argument that is never printed (a password hash, a key).
     pub fn secret_arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.secret_args.push(self.args_shown.len());
+        self.secret_values
+            .push(arg.as_ref().to_string_lossy().into_owned());
         self.args_shown.push("<redacted>".to_owned());
         self.command.arg(arg);
         self
@@ -83,6 +102,21 @@ impl Cmd {
     pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
         self.command.env(key, value);
         self
+    }
+
+    /// A program's output as an error may show it: secret arguments and the secret input
+    /// (a key, a password) replaced, in case the program echoed them.
+    fn scrub(&self, output: &[u8], input: Option<&[u8]>) -> String {
+        let mut text = String::from_utf8_lossy(output).into_owned();
+        let input = input.map(String::from_utf8_lossy);
+        let input = input.as_deref().map(str::trim);
+        for secret in self.secret_values.iter().map(String::as_str).chain(input) {
+            // Short inputs ("y", a one-letter test key) would scrub ordinary text.
+            if secret.len() >= 6 {
+                text = text.replace(secret, "<redacted>");
+            }
+        }
+        text
     }
 
     /// The command line as it appears in logs and errors.
@@ -128,11 +162,14 @@ impl Cmd {
         if output.status.success() {
             Ok(output)
         } else {
+            let stderr = self.scrub(&output.stderr, input);
+            let stdout = self.scrub(&output.stdout, input);
             Err(CommandError::Failed {
                 what: self.what,
                 cmdline,
                 status: output.status.to_string(),
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+                stderr,
+                stdout,
             })
         }
     }
@@ -173,6 +210,24 @@ mod tests {
             "{msg}"
         );
         assert!(msg.ends_with("boom"), "{msg}");
+    }
+
+    #[test]
+    fn failures_carry_the_end_of_stdout_with_secrets_scrubbed() {
+        let err = Cmd::new("binding", "sh")
+            .args([
+                "-c",
+                "for i in $(seq 1 30); do echo line $i; done; cat; echo \"$0\"; exit 1",
+            ])
+            .secret_arg("hash-$6$xyz")
+            .run_with_input(Some(b"the-secret-key"))
+            .expect_err("fails");
+        let msg = err.to_string();
+        assert!(msg.contains("standard output:\nline 12\n"), "{msg}");
+        assert!(!msg.contains("line 11\n"), "only the last 20 lines: {msg}");
+        assert!(!msg.contains("the-secret-key"), "{msg}");
+        assert!(!msg.contains("hash-$6$xyz"), "{msg}");
+        assert!(msg.ends_with("<redacted><redacted>"), "{msg}");
     }
 
     #[test]
