@@ -6,7 +6,9 @@
 #   tools/build-root.sh [OUT_DIR]     (default target/qemu)
 #
 # dmsetup brings the device-mapper udev rules without which systemd never considers
-# /dev/mapper/* ready (the LUKS scenario mounts one).
+# /dev/mapper/* ready (the LUKS scenario mounts one). clevis-systemd and clevis-tpm2 let the
+# booted system unlock volumes Kindling bound with clevis (tpm2, Tang): clevis-luks-askpass
+# answers systemd-cryptsetup's password question.
 # Result: OUT_DIR/root.img. Cached: rebuilt only when the recipe (this script and the files it
 # copies in) changes; OUT_DIR/root.recipe holds the recipe's hash.
 #
@@ -41,7 +43,7 @@ tree=$(mktemp -d "$out/root.XXXXXX")
 trap 'rm -rf "$tree" "$out/root.img.tmp"' EXIT
 rmdir "$tree"
 mmdebstrap --quiet --variant=minbase \
-    --include=systemd,systemd-sysv,udev,dbus,busybox,dmsetup \
+    --include=systemd,systemd-sysv,udev,dbus,busybox,dmsetup,clevis-systemd,clevis-tpm2 \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \

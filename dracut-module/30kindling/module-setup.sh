@@ -32,6 +32,28 @@ installkernel() {
     # storage.raid and storage.luks.
     hostonly='' instmods qemu_fw_cfg
     hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear dm_mod dm_crypt =crypto
+    # The TPM: measured configs and clevis tpm2 bindings.
+    hostonly='' instmods =drivers/char/tpm
+}
+
+# Clevis bindings (storage.luks.*.clevis), when the build host has clevis (Debian: clevis
+# clevis-luks, plus clevis-tpm2 for tpm2 and curl for Tang). dracut's own clevis modules carry
+# only the unlock side; the disks stage binds, so it needs the encrypt pins and `luks bind`
+# too, and unlocks through the new binding to prove it works.
+install_clevis() {
+    command -v clevis-luks-bind >/dev/null || return 0
+    inst_multiple clevis clevis-luks-bind clevis-luks-unlock clevis-luks-list \
+        clevis-luks-common-functions clevis-decrypt clevis-encrypt-sss clevis-decrypt-sss \
+        jose luksmeta pwmake awk basename cat cut find grep mkdir mktemp rm sed sort tail touch tr ||
+        { derror "kindling: clevis is installed but incomplete"; return 1; }
+    # pwmake (the new keyslot's passphrase) checks what it makes against cracklib's dictionary.
+    inst_multiple -o /etc/security/pwquality.conf /var/cache/cracklib/cracklib_dict.hwm \
+        /var/cache/cracklib/cracklib_dict.pwd /var/cache/cracklib/cracklib_dict.pwi \
+        clevis-encrypt-tang clevis-decrypt-tang curl \
+        clevis-encrypt-tpm2 clevis-decrypt-tpm2 tpm2_createprimary tpm2_create tpm2_createpolicy \
+        tpm2_load tpm2_unseal tpm2_flushcontext tpm2_pcrread tpm2_pcrlist
+    # tpm2-tools open the TPM through a TCTI library they load at run time.
+    inst_libdir_file "libtss2-tcti-device.so*"
 }
 
 install() {
@@ -62,6 +84,7 @@ install() {
     # module (see depends) brings dmsetup and the rules, these are the cryptsetup ones.
     inst_rules 60-cryptsetup.rules || :
     inst_simple "$systemdsystemunitdir/modprobe@.service"
+    install_clevis
 
     # CA bundle for https configs (Debian and Fedora locations).
     inst_multiple -o /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt

@@ -32,6 +32,9 @@ pub enum Net {
         guestfwd: Vec<(String, u16)>,
         /// `hostfwd`: host `127.0.0.1:port` → guest port.
         hostfwd: Vec<(u16, u16)>,
+        /// `guestfwd` to a command QEMU starts for each connection: guest `ip:port` →
+        /// command line (no commas).
+        guestcmd: Vec<(String, String)>,
     },
 }
 
@@ -47,6 +50,8 @@ pub struct Vm<'a> {
     pub uefi: Option<Uefi>,
     /// A TPM 2.0 (swtpm, fresh state for each boot).
     pub tpm: bool,
+    /// Keep the TPM's state here across boots (the same machine booting again).
+    pub tpm_state: Option<PathBuf>,
     /// Stop QEMU as soon as the console shows this (a firmware that refused an image waits
     /// for a key press forever).
     pub stop_on: Option<String>,
@@ -71,6 +76,7 @@ impl<'a> Vm<'a> {
             initrd: None,
             uefi: None,
             tpm: false,
+            tpm_state: None,
             stop_on: None,
             extra_disks: Vec::new(),
             cmdline: Vec::new(),
@@ -104,8 +110,18 @@ impl<'a> Vm<'a> {
         self
     }
 
+    /// A TPM whose state lives in `dir` and survives this boot, for a later boot of the same
+    /// machine.
+    pub fn tpm_in(mut self, dir: &Path) -> Self {
+        self.tpm = true;
+        self.tpm_state = Some(dir.to_owned());
+        self
+    }
+
     fn tpm_dir(&self) -> PathBuf {
-        self.console_log.with_extension("tpm")
+        self.tpm_state
+            .clone()
+            .unwrap_or_else(|| self.console_log.with_extension("tpm"))
     }
 
     pub fn stop_on(mut self, needle: &str) -> Self {
@@ -135,9 +151,12 @@ impl<'a> Vm<'a> {
     }
 
     pub fn qemu_args(&self) -> Vec<String> {
+        // A root= of the scenario's own replaces the base one.
+        let own_root = self.cmdline.iter().any(|a| a.starts_with("root="));
         let cmdline: Vec<&str> = BASE_CMDLINE
             .iter()
             .copied()
+            .filter(|a| !(own_root && a.starts_with("root=")))
             .chain(self.cmdline.iter().map(String::as_str))
             .collect();
         let machine = if self.uefi.is_some() {
@@ -208,10 +227,22 @@ impl<'a> Vm<'a> {
                 config.display()
             ));
         }
-        if let Net::Restricted { guestfwd, hostfwd } = &self.net {
+        if let Net::Restricted {
+            guestfwd,
+            hostfwd,
+            guestcmd,
+        } = &self.net
+        {
             let mut netdev = "user,id=n0,restrict=on".to_owned();
             for (guest, port) in guestfwd {
                 let _ = write!(netdev, ",guestfwd=tcp:{guest}-tcp:127.0.0.1:{port}");
+            }
+            for (guest, cmd) in guestcmd {
+                assert!(
+                    !cmd.contains(','),
+                    "a guestfwd command cannot hold a comma: {cmd}"
+                );
+                let _ = write!(netdev, ",guestfwd=tcp:{guest}-cmd:{cmd}");
             }
             for (host, guest) in hostfwd {
                 let _ = write!(netdev, ",hostfwd=tcp:127.0.0.1:{host}-:{guest}");
@@ -228,7 +259,10 @@ impl<'a> Vm<'a> {
         if self.tpm {
             // swtpm serves one VM and exits with it.
             let dir = self.tpm_dir();
-            let _ = std::fs::remove_dir_all(&dir);
+            if self.tpm_state.is_none() {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            let _ = std::fs::remove_file(dir.join("sock"));
             std::fs::create_dir_all(&dir).expect("creating the TPM state directory");
             let status = Command::new("swtpm")
                 .args(["socket", "--tpm2", "--daemon"])

@@ -147,6 +147,7 @@ fn config_over_http_brings_the_network_up_only_for_the_fetch_stage() {
         .net(Net::Restricted {
             guestfwd: vec![("10.0.2.100:80".to_owned(), server.addr().port())],
             hostfwd: vec![],
+            guestcmd: vec![],
         })
         .boot();
     assert_provisioned(&boot, url);

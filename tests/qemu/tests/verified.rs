@@ -117,6 +117,7 @@ fn signed_configs_boot_and_tampered_or_unpinned_ones_stop_the_boot() {
         .net(Net::Restricted {
             guestfwd: vec![("10.0.2.100:80".to_owned(), server.addr().port())],
             hostfwd: vec![],
+            guestcmd: vec![],
         })
         .boot();
     boot.assert_powered_off();
