@@ -7,8 +7,10 @@
 use std::path::Path;
 use std::process::Command;
 
+use base64::Engine as _;
 use kindling_qemu_tests::vm::Vm;
 use kindling_qemu_tests::{disk, fixture, run_dir, setup};
+use serde_json::json;
 
 fn blank(path: &Path, mib: u64) {
     let f = std::fs::File::create(path).expect("creating a blank disk");
@@ -127,4 +129,87 @@ fn a_luks_volume_with_a_key_file_is_unlocked_by_the_booted_system_on_later_boots
     second.assert_proof("data-mount=/dev/mapper/data ext4");
     second.assert_proof("data-file=stored encrypted");
     second.assert_proof("boots=boot");
+}
+
+const ROOT_PROOF: &str = r#"#!/bin/sh
+# Prints where the booted system's root lives, then powers off.
+{
+    echo KINDLING-PROOF-BEGIN
+    echo "proof: root=$(findmnt -n -o SOURCE /) $(findmnt -n -o FSTYPE /) $(findmnt -n -o LABEL /)"
+    echo "proof: partlabel=$(lsblk -n -o PARTLABEL /dev/vda1)"
+    echo "proof: fstab=$(cat /etc/fstab)"
+    echo KINDLING-PROOF-END
+} >/dev/console 2>&1
+systemctl --no-block poweroff
+"#;
+
+/// The root filesystem on a partition the disks stage creates: the boot disk holds an empty
+/// GPT and, at 1 MiB, the root filesystem with no partition entry over it. The kernel is told
+/// `root=/dev/disk/by-partlabel/root`, a device that exists only once Kindling has created the
+/// partition, so sysroot.mount waits for the disks stage; the filesystem is the config's
+/// (ext4, label root), so it is kept, not re-created.
+#[test]
+fn the_root_filesystem_is_found_on_a_partition_kindling_creates() {
+    let Some(setup) = setup() else { return };
+    let dir = run_dir(setup, "l-root-partition");
+    let image = dir.join("disk.img");
+    let root_len = std::fs::metadata(&setup.root_image)
+        .expect("the root image")
+        .len();
+    blank(&image, (root_len >> 20) + 2);
+    sgdisk(&image, &["-o"]);
+    let status = Command::new("dd")
+        .arg(format!("if={}", setup.root_image.display()))
+        .arg(format!("of={}", image.display()))
+        .args(["bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"])
+        .status()
+        .expect("dd");
+    assert!(
+        status.success(),
+        "copying the root filesystem to 1 MiB failed"
+    );
+    assert!(
+        !sgdisk(&image, &["-p"]).contains("8300"),
+        "no partition before the boot"
+    );
+
+    let data_url = |text: &str| {
+        format!(
+            "data:;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(text)
+        )
+    };
+    let config = json!({
+        "ignition": { "version": "3.4.0" },
+        "storage": {
+            "disks": [{ "device": "/dev/vda", "partitions": [{
+                "number": 1, "label": "root", "startMiB": 1, "sizeMiB": root_len >> 20,
+                "typeGuid": "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+            }] }],
+            "filesystems": [{ "device": "/dev/disk/by-partlabel/root", "format": "ext4", "label": "root" }],
+            "files": [
+                { "path": "/etc/fstab", "overwrite": true,
+                  "contents": { "source": data_url("LABEL=root / ext4 rw,errors=remount-ro 0 1\n") } },
+                { "path": "/usr/local/bin/root-proof", "mode": 493, "contents": { "source": data_url(ROOT_PROOF) } }
+            ]
+        },
+        "systemd": { "units": [{ "name": "root-proof.service", "enabled": true,
+            "contents": "[Unit]\nAfter=boot-report.service\n\n[Service]\nType=oneshot\nExecStart=/usr/local/bin/root-proof\n\n[Install]\nWantedBy=multi-user.target\n" }] }
+    });
+    let config_path = dir.join("config.ign");
+    std::fs::write(&config_path, serde_json::to_vec(&config).expect("JSON")).expect("config");
+
+    let boot = Vm::new(setup, "l-root-partition", &image)
+        .arg("root=/dev/disk/by-partlabel/root")
+        .arg("kindling.firstboot")
+        .arg("kindling.platform.id=qemu")
+        .fw_cfg(&config_path)
+        .boot();
+    boot.assert_powered_off();
+    boot.assert_contains("Finished kindling-disks.service - Kindling (disks).");
+    boot.assert_proof("root=/dev/vda1 ext4 root");
+    boot.assert_proof("partlabel=root");
+    boot.assert_proof("fstab=LABEL=root / ext4 rw,errors=remount-ro 0 1");
+    let table = sgdisk(&image, &["-p"]);
+    assert!(table.contains("8300  root"), "{table}");
 }
