@@ -20,8 +20,20 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
         .map(|p| std::fs::read(p).with_context(|| format!("reading the signature {}", p.display())))
         .transpose()?;
     let name = args.config.display().to_string();
+    let trust = || TrustStore::load(&args.trust_dir);
+    // The digest line is for the reader, not the decision: computed alongside verification.
+    let (digest, verdict) = std::thread::scope(|s| {
+        let digest = s.spawn(|| sha512_of(&bytes));
+        let delivered = Delivered {
+            bytes: &bytes,
+            source_name: &name,
+            detached_signature: signature,
+        };
+        let verdict = verify_root(&policy, &trust, args.hash.as_deref(), delivered);
+        (digest.join().unwrap_or_else(|_| sha512_of(&bytes)), verdict)
+    });
     println!("config:  {name}");
-    println!("digest:  {}", sha512_of(&bytes));
+    println!("digest:  {digest}");
     println!(
         "policy:  require {}{}",
         policy.require.name(),
@@ -31,13 +43,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
             ""
         }
     );
-    let trust = || TrustStore::load(&args.trust_dir);
-    let delivered = Delivered {
-        bytes,
-        source_name: &name,
-        detached_signature: signature,
-    };
-    match verify_root(&policy, &trust, args.hash.as_deref(), delivered) {
+    match verdict {
         Err(e) => {
             println!("verdict: refused: {e}");
             Ok(ExitCode::from(EXIT_INVALID))
@@ -51,7 +57,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
             } else {
                 ""
             };
-            match kindling_spec::parse(&v.config, kindling_spec::Options::default()) {
+            match kindling_spec::parse(v.config(&bytes), kindling_spec::Options::default()) {
                 Ok(_) => {
                     println!("verdict: accepted ({signer}{pin})");
                     Ok(ExitCode::SUCCESS)

@@ -266,19 +266,32 @@ fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchS
             None
         }
         Some(bytes) => {
-            state.config_digest = Some(sha512_of(&bytes).to_string());
-            state.measurement = measure_once(ctx, &bytes, &state.source)?;
-            let trust = || TrustStore::load(&ctx.trust_dir);
-            let verified = verify::verify_root(
-                &ctx.policy,
-                &trust,
-                pin,
-                verify::Delivered {
-                    bytes,
-                    source_name: &state.source,
-                    detached_signature,
-                },
-            )?;
+            // The digest for the state file is not part of the decision: it is computed on
+            // the other core while the config is measured and verified.
+            let source = state.source.clone();
+            let (digest, checked) = std::thread::scope(|s| {
+                let digest = s.spawn(|| sha512_of(&bytes));
+                let checked = (|| -> Result<_, FetchStageError> {
+                    let measurement = measure_once(ctx, &bytes, &source)?;
+                    let trust = || TrustStore::load(&ctx.trust_dir);
+                    let verified = verify::verify_root(
+                        &ctx.policy,
+                        &trust,
+                        pin,
+                        verify::Delivered {
+                            bytes: &bytes,
+                            source_name: &source,
+                            detached_signature,
+                        },
+                    )?;
+                    Ok((measurement, verified))
+                })();
+                let digest = digest.join().unwrap_or_else(|_| sha512_of(&bytes));
+                (digest, checked)
+            });
+            state.config_digest = Some(digest.to_string());
+            let (measurement, verified) = checked?;
+            state.measurement = measurement;
             if verified.pin_matched {
                 state.verified_by.push("hash".into());
             }
@@ -292,19 +305,24 @@ fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchS
                 );
             }
             let mut chain = chain::root_chain(url);
-            let config = chain::parse(&verified.config, &chain)?;
+            let config = chain::parse(verified.config(&bytes), &chain)?;
             let rendered = chain::render(config, &mut chain, network, &fetch_policy)?;
             state.fetched = rendered.fetched;
             Some(rendered.config)
         }
     };
-    let mut config = base_config(&ctx.base_dir, network, &fetch_policy, &mut state)?;
-    if let Some(user) = user {
-        config = kindling_spec::merge::merge(&config, &user).map_err(|e| ChainError::Invalid {
-            chain: "base configs + user config".into(),
-            report: e.to_string(),
-        })?;
-    }
+    let base = base_config(&ctx.base_dir, network, &fetch_policy, &mut state)?;
+    let mut config = match user {
+        // Merging over nothing changes nothing, and would cost two JSON trees of the config.
+        Some(user) if base == Config::default() => user,
+        Some(user) => {
+            kindling_spec::merge::merge(&base, &user).map_err(|e| ChainError::Invalid {
+                chain: "base configs + user config".into(),
+                report: e.to_string(),
+            })?
+        }
+        None => base,
+    };
     config.ignition.version = kindling_spec::SpecVersion::NEWEST.to_string();
     if network == Network::Offline {
         if let Some(what) = later_network_need(&config) {

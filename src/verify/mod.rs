@@ -33,8 +33,9 @@ pub enum VerifyError {
 /// How the root config was verified, for the report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Verified {
-    /// The payload to parse (unwrapped when the config came as a signed message).
-    pub config: Vec<u8>,
+    /// The payload, when the config came as a signed message; otherwise the delivered bytes
+    /// are the config ([`Verified::config`] picks).
+    pub payload: Option<Vec<u8>>,
     pub pin_matched: bool,
     pub signer: Option<Signer>,
 }
@@ -57,7 +58,7 @@ pub fn signature_url(policy: &Policy, config_url: &str, sig_arg: Option<&str>) -
 /// Everything known about the delivered root config.
 #[derive(Debug)]
 pub struct Delivered<'a> {
-    pub bytes: Vec<u8>,
+    pub bytes: &'a [u8],
     /// Redacted URL or provider description.
     pub source_name: &'a str,
     /// A detached signature fetched for a URL source.
@@ -80,7 +81,7 @@ pub fn verify_root(
                 VerifyError::BadPin(e.to_string())
             })?;
         let mut hasher = HashingWriter::new(std::io::sink(), expected.algorithm);
-        std::io::Write::write_all(&mut hasher, &delivered.bytes)
+        std::io::Write::write_all(&mut hasher, delivered.bytes)
             .map_err(|e| VerifyError::BadPin(e.to_string()))?;
         let (actual, _) = hasher.finish();
         if actual != expected {
@@ -98,17 +99,17 @@ pub fn verify_root(
         source_name: source_name.clone(),
         reason: e.to_string(),
     };
-    let mut bytes = delivered.bytes;
-    if pgp::looks_like_openpgp(&bytes) {
+    let bytes = delivered.bytes;
+    if pgp::looks_like_openpgp(bytes) {
         let store = trust().map_err(sig_err)?;
-        let (payload, signer) = store.verify_message(&bytes, max_age).map_err(sig_err)?;
-        bytes = payload;
+        let (payload, signer) = store.verify_message(bytes, max_age).map_err(sig_err)?;
+        out.payload = Some(payload);
         out.signer = Some(signer);
     } else if let Some(sig) = &delivered.detached_signature {
         let store = trust().map_err(sig_err)?;
         out.signer = Some(
             store
-                .verify_detached(&bytes, sig, max_age)
+                .verify_detached(bytes, sig, max_age)
                 .map_err(sig_err)?,
         );
     }
@@ -134,6 +135,12 @@ pub fn verify_root(
         }
         _ => {}
     }
-    out.config = bytes;
     Ok(out)
+}
+
+impl Verified {
+    /// What to parse: the signed message's payload, or the delivered bytes themselves.
+    pub fn config<'a>(&'a self, delivered: &'a [u8]) -> &'a [u8] {
+        self.payload.as_deref().unwrap_or(delivered)
+    }
 }
