@@ -144,6 +144,8 @@ mkdir -p "$runfs"
 # units run them (umask 022, each stage its own process), into WORK/root, with the run dir
 # on the tmpfs. With RSS_OUT set,
 # each stage runs under /usr/bin/time and appends its peak RSS (KiB) to that file.
+allocator_env=$(sed -n 's/^Environment=//p' dracut-module/30kindling/kindling-files.service)
+[[ $allocator_env == *MIMALLOC_* ]] || die "no allocator settings in kindling-files.service"
 cat >"$out/run-kindling.sh" <<EOF
 #!/bin/sh
 set -e
@@ -154,6 +156,8 @@ mkdir -p "\$run"
 shift 2
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export KINDLING_CONFIG_FILE="\$config"
+# The allocator settings the dracut units give every stage (Environment= in the units).
+export $allocator_env
 for stage; do
     \${RSS_OUT:+/usr/bin/time -f %M -a -o "\$RSS_OUT"} '$kindling' "\$stage" --platform file \\
         --root "\$work/root" --run-dir "\$run" --cmdline-file '$out/cmdline' \\

@@ -47,6 +47,22 @@ const ADDED: &[(SpecVersion, &str)] = &[
     (SpecVersion::V3_5, "storage.luks.*.cex"),
 ];
 
+/// The version that added the field at `key_path` (list indexes left out, as
+/// `storage.luks.cex`), if a version after 3.0.0 did.
+pub(crate) fn added_since(key_path: &str) -> Option<SpecVersion> {
+    ADDED.iter().find_map(|(since, pattern)| {
+        let mut parts = pattern.split('.').filter(|p| *p != "*");
+        let mut keys = key_path.split('.');
+        loop {
+            match (parts.next(), keys.next()) {
+                (None, None) => return Some(*since),
+                (Some(a), Some(b)) if a == b => {}
+                _ => return None,
+            }
+        }
+    })
+}
+
 pub(crate) fn set_aside_newer_fields(version: SpecVersion, doc: &mut Value, report: &mut Report) {
     for (since, pattern) in ADDED {
         if version >= *since {

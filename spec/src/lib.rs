@@ -8,6 +8,7 @@
 //! ```
 
 mod de;
+mod fast;
 mod gate;
 pub mod merge;
 pub mod path;
@@ -47,8 +48,23 @@ pub struct Parsed {
 
 /// Parses, validates and translates a config. On failure the report holds at least one error.
 pub fn parse(input: &[u8], options: Options) -> Result<Parsed, Report> {
+    finish(input, options, |report| parse_inner(input, report))
+}
+
+/// [`parse`] without the fast path for clean configs, so tests can show that both paths read
+/// every config the same way. Not for other uses: it is slower and takes more memory.
+#[doc(hidden)]
+pub fn parse_slow(input: &[u8], options: Options) -> Result<Parsed, Report> {
+    finish(input, options, |report| slow_path(input, report))
+}
+
+fn finish(
+    input: &[u8],
+    options: Options,
+    inner: impl FnOnce(&mut Report) -> Option<(Config, SpecVersion)>,
+) -> Result<Parsed, Report> {
     let mut report = Report::new();
-    let result = parse_inner(input, &mut report);
+    let result = inner(&mut report);
     if options.strict {
         report.make_strict();
     }
@@ -68,6 +84,14 @@ pub fn parse(input: &[u8], options: Options) -> Result<Parsed, Report> {
 }
 
 fn parse_inner(input: &[u8], report: &mut Report) -> Option<(Config, SpecVersion)> {
+    if let Some((config, version)) = fast::try_parse(input) {
+        validate::validate(version, &config, report);
+        return Some((translate::to_newest(version, config), version));
+    }
+    slow_path(input, report)
+}
+
+fn slow_path(input: &[u8], report: &mut Report) -> Option<(Config, SpecVersion)> {
     let mut doc = match source::parse(input) {
         Ok(doc) => doc,
         Err(err) => {

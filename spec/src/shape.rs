@@ -49,6 +49,12 @@ fn collect(node: &Value, defs: &Value, prefix: String, out: &mut HashSet<String>
     }
 }
 
+/// Whether the value at `key_path` (list indexes left out; `path[]` for a list's items) is an
+/// object in the model.
+pub(crate) fn is_object_path(key_path: &str) -> bool {
+    object_paths().contains(key_path)
+}
+
 /// Reports the first list found where the model expects an object.
 pub(crate) fn check(doc: &Value, report: &mut Report) -> bool {
     let mut key_path = String::new();
