@@ -4,7 +4,8 @@ use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use sha2::{Digest as _, Sha256, Sha512};
+use openssl::sha::Sha512;
+use sha2::{Digest as _, Sha256};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -103,7 +104,7 @@ impl<W: Write> HashingWriter<W> {
             },
             Hasher::Sha512(h) => Digest {
                 algorithm: Algorithm::Sha512,
-                bytes: h.finalize().to_vec(),
+                bytes: h.finish().to_vec(),
             },
         };
         (digest, self.written)
@@ -130,7 +131,11 @@ impl<W: Write> Write for HashingWriter<W> {
 pub fn sha512_of(bytes: &[u8]) -> Digest {
     Digest {
         algorithm: Algorithm::Sha512,
-        bytes: Sha512::digest(bytes).to_vec(),
+        bytes: {
+            let mut h = Sha512::new();
+            h.update(bytes);
+            h.finish().to_vec()
+        },
     }
 }
 
