@@ -249,6 +249,24 @@ impl Setup {
         }
         out
     }
+
+    /// An initramfs whose trust policy requires signed configs under a strict chain and trusts
+    /// one certificate (`cert`, armored); the trust directory goes to `trust_dir`.
+    pub fn initrd_requiring_signatures(
+        &self,
+        name: &str,
+        trust_dir: &Path,
+        cert: &[u8],
+    ) -> PathBuf {
+        std::fs::create_dir_all(trust_dir.join("trust")).expect("creating the trust directory");
+        std::fs::write(
+            trust_dir.join("policy.json"),
+            r#"{"require":"signature","strictChain":true}"#,
+        )
+        .expect("writing the policy");
+        std::fs::write(trust_dir.join("trust/test.asc"), cert).expect("writing the certificate");
+        self.initrd_with_trust(name, trust_dir)
+    }
 }
 
 fn step(what: &str, repo: &Path, script: &str, args: &[&std::ffi::OsStr]) -> Result<(), String> {

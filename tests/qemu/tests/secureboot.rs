@@ -85,15 +85,11 @@ fn a_signed_uki_provisions_only_the_signed_pinned_config_and_ignores_esp_credent
     // The initramfs trusts one OpenPGP certificate and requires signatures; the config is a
     // signed message, and the UKI's command line pins its hash as well.
     let signer = pgp::Key::new("kindling-secure-boot-test");
-    let trust = dir.join("trust");
-    std::fs::create_dir_all(trust.join("trust")).expect("trust dir");
-    std::fs::write(
-        trust.join("policy.json"),
-        r#"{"require":"signature","strictChain":true}"#,
-    )
-    .expect("policy");
-    std::fs::write(trust.join("trust/test.asc"), signer.public_armored()).expect("cert");
-    let initrd = setup.initrd_with_trust("kindling-sb", &trust);
+    let initrd = setup.initrd_requiring_signatures(
+        "kindling-sb",
+        &dir.join("trust"),
+        &signer.public_armored(),
+    );
     let config = std::fs::read(fixture("proof.ign")).expect("fixture");
     let signed = signer.message(&config, false, false);
     let signed_path = dir.join("config.gpg");

@@ -61,15 +61,11 @@ fn boot_signed(
 fn signed_configs_boot_and_tampered_or_unpinned_ones_stop_the_boot() {
     let Some(setup) = setup() else { return };
     let key = pgp::Key::new("kindling-qemu-test");
-    let trust = run_dir(setup, "h-trust");
-    std::fs::create_dir_all(trust.join("trust")).expect("trust dir");
-    std::fs::write(
-        trust.join("policy.json"),
-        r#"{"require":"signature","strictChain":true}"#,
-    )
-    .expect("policy");
-    std::fs::write(trust.join("trust/test.asc"), key.public_armored()).expect("certificate");
-    let initrd = setup.initrd_with_trust("kindling-trust", &trust);
+    let initrd = setup.initrd_requiring_signatures(
+        "kindling-trust",
+        &run_dir(setup, "h-trust"),
+        &key.public_armored(),
+    );
 
     // h1. Signed by the trusted key: provisions, and the report names the signer.
     let config = std::fs::read(fixture("proof.ign")).expect("fixture");
