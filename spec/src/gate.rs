@@ -48,19 +48,20 @@ const ADDED: &[(SpecVersion, &str)] = &[
 ];
 
 /// The version that added the field at `key_path` (list indexes left out, as
-/// `storage.luks.cex`), if a version after 3.0.0 did.
+/// `storage.luks.cex`), if a version after 3.0.0 did. Called for every key of a config, so the
+/// common case (a key no version added) is one table lookup.
 pub(crate) fn added_since(key_path: &str) -> Option<SpecVersion> {
-    ADDED.iter().find_map(|(since, pattern)| {
-        let mut parts = pattern.split('.').filter(|p| *p != "*");
-        let mut keys = key_path.split('.');
-        loop {
-            match (parts.next(), keys.next()) {
-                (None, None) => return Some(*since),
-                (Some(a), Some(b)) if a == b => {}
-                _ => return None,
-            }
-        }
-    })
+    static BY_PATH: std::sync::OnceLock<std::collections::HashMap<String, SpecVersion>> =
+        std::sync::OnceLock::new();
+    BY_PATH
+        .get_or_init(|| {
+            ADDED
+                .iter()
+                .map(|(since, pattern)| (pattern.replace(".*", ""), *since))
+                .collect()
+        })
+        .get(key_path)
+        .copied()
 }
 
 pub(crate) fn set_aside_newer_fields(version: SpecVersion, doc: &mut Value, report: &mut Report) {
