@@ -144,7 +144,9 @@ impl TrustStore {
             .map_err(|e| PgpError::Refused(format!("not an OpenPGP message: {e}")))?
             .with_policy(&policy, None, helper)
             .map_err(|e| PgpError::Refused(chain(&e)))?;
-        let mut payload = Vec::new();
+        // Room for a compressed payload to unpack without regrowing (JSON compresses about 4:1);
+        // untouched capacity costs no memory.
+        let mut payload = Vec::with_capacity(message.len().saturating_mul(4));
         // The verifier checks the signatures before it returns the last bytes.
         v.read_to_end(&mut payload)
             .map_err(|e| PgpError::Refused(e.to_string()))?;
