@@ -319,6 +319,53 @@ fn one_flipped_payload_bit_is_refused_with_nothing_applied() {
     assert!(!env.run_dir().join("config.json").exists());
 }
 
+/// A payload much larger than what the verifier holds back (64 KiB): a byte changed near its
+/// start has long been read when the signature check fails at the end, and still nothing of
+/// it is used. Compressed or not.
+#[test]
+fn a_change_early_in_a_large_signed_message_is_refused() {
+    let key = Key::new("ops");
+    let files: Vec<String> = (0..4000)
+        .map(|i| format!(r#"{{"path":"/etc/big/{i:05}","contents":{{"source":"data:,payload-{i:05}"}}}}"#))
+        .collect();
+    let config = format!(
+        r#"{{"ignition":{{"version":"3.4.0"}},"storage":{{"files":[{}]}}}}"#,
+        files.join(",")
+    );
+    assert!(config.len() > 256 * 1024, "{}", config.len());
+    for compressed in [false, true] {
+        // Intact, it is accepted.
+        let env = file_env("", &key.message(config.as_bytes(), false, compressed));
+        env.trust(
+            Some(r#"{"require":"signature"}"#),
+            &[("ops.asc", &key.public_armored())],
+        );
+        assert_ok(&run_file(&env, "fetch-offline"));
+        assert!(env.run_dir().join("config.json").exists());
+
+        // Changed: refused, nothing written. (Compressed, a change anywhere in the packet
+        // makes the inflated payload differ, or fails to inflate.)
+        let mut message = key.message(config.as_bytes(), false, compressed);
+        let at = if compressed {
+            message.len() / 8
+        } else {
+            message
+                .windows(13)
+                .position(|w| w == b"payload-00010")
+                .expect("payload is in the clear")
+        };
+        message[at] ^= 0x01;
+        let env = file_env("", &message);
+        env.trust(
+            Some(r#"{"require":"signature"}"#),
+            &[("ops.asc", &key.public_armored())],
+        );
+        let out = run_file(&env, "fetch-offline");
+        assert!(!out.status.success(), "compressed={compressed}: a changed message was accepted");
+        assert!(!env.run_dir().join("config.json").exists());
+    }
+}
+
 #[test]
 fn unsigned_config_under_require_signature_is_refused() {
     let key = Key::new("ops");
