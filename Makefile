@@ -20,8 +20,9 @@ build:
 release:
 	$(CARGO) build --release --workspace
 
-# The main job: build the engine, an initramfs with the dracut module and a small Debian root,
-# then boot a VM that provisions itself from examples/demo-webserver.ign and serves a page.
+# The main job: transpile examples/demo-webserver.bu with flint, sign it, build an initramfs
+# that trusts only that signature and a small Debian root, then boot a VM that verifies and
+# provisions itself and serves a page.
 demo: deps release
 	./tools/demo.sh
 

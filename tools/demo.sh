@@ -1,33 +1,37 @@
 #!/usr/bin/env bash
-# The demo (`make demo`): a VM provisions itself with Kindling on its first boot, then serves a
-# web page that the config wrote.
+# The demo (`make demo`): a VM provisions itself with Kindling on its first boot, from a config
+# it verified, then serves a web page that the config wrote.
 #
-#  1. installs what it needs on Debian (QEMU, dracut, mmdebstrap, ...) when missing;
-#  2. validates examples/demo-webserver.ign with the release engine;
+#  1. installs what it needs on Debian (QEMU, dracut, mmdebstrap, gpg, ...) when missing;
+#  2. transpiles examples/demo-webserver.bu with flint, validates it, makes a throwaway OpenPGP
+#     signing key (gpg, kept under target/qemu/demo-key), signs the config with `flint sign
+#     --message`, and shows what the initramfs will decide (`kindling verify`);
 #  3. fetches Debian's kernel, builds the small Debian root (cached) and an initramfs with
-#     dracut-module/30kindling and the release engine;
-#  4. boots the VM under QEMU (TCG: no KVM needed) with the config in fw_cfg and
+#     dracut-module/30kindling, the release engine and a trust policy that requires a
+#     signature from that key and nothing else;
+#  4. boots the VM under QEMU (TCG: no KVM needed) with the signed config in fw_cfg and
 #     kindling.firstboot, user networking with restrict=on and a hostfwd 127.0.0.1:PORT -> 8080;
 #  5. fetches the page from the host, prints it with the provisioning timeline, and powers the
 #     VM off (ACPI power button through QMP).
 #
-# Environment: DEMO_CONFIG (default examples/demo-webserver.ign), DEMO_TIMEOUT (seconds to wait
-# for the page, default 420), KEEP_VM=1 leaves the VM running.
+# Environment: DEMO_CONFIG (a Butane file, default examples/demo-webserver.bu), DEMO_TIMEOUT
+# (seconds to wait for the page, default 420), KEEP_VM=1 leaves the VM running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-config="${DEMO_CONFIG:-examples/demo-webserver.ign}"
+source_config="${DEMO_CONFIG:-examples/demo-webserver.bu}"
 timeout="${DEMO_TIMEOUT:-420}"
 work=target/qemu
 demo="$work/demo"
 kindling=target/release/kindling
+flint=target/release/flint
 
 say() { printf '\n== %s\n' "$*"; }
 
 # 1. Packages.
 need=()
 for pair in qemu-system-x86_64:qemu-system-x86 dracut:dracut-core mmdebstrap:mmdebstrap \
-    mke2fs:e2fsprogs debugfs:e2fsprogs zstd:zstd cpio:cpio python3:python3; do
+    mke2fs:e2fsprogs debugfs:e2fsprogs zstd:zstd cpio:cpio python3:python3 gpg:gpg; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [[ -d /usr/lib/dracut/modules.d/01systemd-networkd ]] || need+=(dracut-network)
@@ -46,34 +50,58 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 1
 fi
 
-# 2. The config.
-[[ -x $kindling ]] || cargo build --release -p kindling --bin kindling
-say "kindling validate $config"
+# 2. The config: transpiled, validated, signed.
+[[ -x $kindling && -x $flint ]] || cargo build --release -p kindling -p flint --bins
+rm -rf "$demo"
+mkdir -p "$demo"
+config="$demo/config.ign"
+say "flint --strict $source_config -> $config"
+"$flint" --strict -o "$config" "$source_config"
 "$kindling" validate "$config" && echo "(valid)"
+
+key_dir="$work/demo-key"
+if [[ ! -s $key_dir/demo.key ]]; then
+    say "making a throwaway signing key (gpg, ed25519, in $key_dir)"
+    rm -rf "$key_dir"
+    mkdir -p -m 0700 "$key_dir/gnupg"
+    GNUPGHOME="$key_dir/gnupg" gpg --batch --quiet --passphrase '' \
+        --quick-gen-key "Kindling demo <demo@example.invalid>" ed25519 sign 30d
+    GNUPGHOME="$key_dir/gnupg" gpg --batch --armor --export-secret-keys demo@example.invalid \
+        >"$key_dir/demo.key.tmp"
+    mkdir -p "$key_dir/trust/trust"
+    GNUPGHOME="$key_dir/gnupg" gpg --batch --armor --export demo@example.invalid \
+        >"$key_dir/trust/trust/demo.asc"
+    echo '{"require": "signature", "strictChain": true}' >"$key_dir/trust/policy.json"
+    mv "$key_dir/demo.key.tmp" "$key_dir/demo.key"
+fi
+signed="$demo/config.ign.gpg"
+say "flint sign --message: $signed"
+"$flint" sign --message --key "$key_dir/demo.key" -o "$signed" "$config"
+say "kindling verify (what the initramfs will decide, offline)"
+"$kindling" verify --trust-dir "$key_dir/trust" "$signed"
 
 # 3. Kernel, root, initramfs.
 say "building the kernel, the root and the initramfs (cached under $work/)"
 started=$SECONDS
 tools/fetch-kernel.sh "$work/kernel"
 tools/build-root.sh "$work"
-KINDLING_BIN="$kindling" tools/build-initramfs.sh --with kindling "$work/initrd-kindling-release.img"
+KINDLING_BIN="$kindling" KINDLING_TRUST_DIR="$key_dir/trust" \
+    tools/build-initramfs.sh --with kindling "$work/initrd-kindling-release.img"
 echo "ready in $((SECONDS - started)) s: kernel $(<"$work/kernel/release")," \
     "initramfs $(stat -c %s "$work/initrd-kindling-release.img") bytes"
 
 # 4. Boot.
-rm -rf "$demo"
-mkdir -p "$demo"
 cp --sparse=always "$work/root.img" "$demo/disk.img"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 console="$demo/console.log"
 qmp="$demo/qmp.sock"
-say "booting: kindling.firstboot, config in fw_cfg, web server forwarded to 127.0.0.1:$port"
+say "booting: kindling.firstboot, the signed config in fw_cfg, web server forwarded to 127.0.0.1:$port"
 qemu-system-x86_64 -machine q35 -accel tcg -cpu max -m 1024 -smp 1 \
     -nodefaults -no-user-config -display none -no-reboot \
     -kernel "$work/kernel/vmlinuz" -initrd "$work/initrd-kindling-release.img" \
     -append "root=/dev/vda ro console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff kindling.firstboot kindling.platform.id=qemu" \
     -drive "file=$demo/disk.img,if=virtio,format=raw" \
-    -fw_cfg "name=opt/com.coreos/config,file=$config" \
+    -fw_cfg "name=opt/com.coreos/config,file=$signed" \
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:8080" -device virtio-net-pci,netdev=n0 \
     -serial "file:$console" -qmp "unix:$qmp,server=on,wait=off" &
 qemu_pid=$!
