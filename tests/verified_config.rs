@@ -326,7 +326,11 @@ fn one_flipped_payload_bit_is_refused_with_nothing_applied() {
 fn a_change_early_in_a_large_signed_message_is_refused() {
     let key = Key::new("ops");
     let files: Vec<String> = (0..4000)
-        .map(|i| format!(r#"{{"path":"/etc/big/{i:05}","contents":{{"source":"data:,payload-{i:05}"}}}}"#))
+        .map(|i| {
+            format!(
+                r#"{{"path":"/etc/big/{i:05}","contents":{{"source":"data:,payload-{i:05}"}}}}"#
+            )
+        })
         .collect();
     let config = format!(
         r#"{{"ignition":{{"version":"3.4.0"}},"storage":{{"files":[{}]}}}}"#,
@@ -361,7 +365,10 @@ fn a_change_early_in_a_large_signed_message_is_refused() {
             &[("ops.asc", &key.public_armored())],
         );
         let out = run_file(&env, "fetch-offline");
-        assert!(!out.status.success(), "compressed={compressed}: a changed message was accepted");
+        assert!(
+            !out.status.success(),
+            "compressed={compressed}: a changed message was accepted"
+        );
         assert!(!env.run_dir().join("config.json").exists());
     }
 }
