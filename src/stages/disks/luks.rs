@@ -2,8 +2,8 @@
 //! as /dev/mapper/<name> for the filesystems on top.
 //!
 //! The key is the config's `keyFile` resource, fetched and verified like any other resource,
-//! or 32 random bytes (as 64 hex digits) when there is none. It reaches cryptsetup on standard input, never on a
-//! command line or in a log. The files stage installs it as /etc/luks/<name> with an
+//! or 32 random bytes (as 64 hex digits) when there is none. It reaches cryptsetup on standard
+//! input, never on a command line or in a log. The files stage installs it as /etc/luks/<name> with an
 //! /etc/crypttab line, so the booted system unlocks the volume by itself; until then it waits
 //! in the run dir (0700), described by [`HANDOFF`]. A volume with a clevis binding whose key
 //! was generated keeps no key at all: the binding unlocks it ([`super::clevis`]).
@@ -232,12 +232,12 @@ pub fn apply(
             .run_with_input(Some(&key))
             .map_err(|e| DiskError::command(&dev, e))?;
     }
-    let mut key_file = true;
+    // A generated key is only kept when no binding replaces it.
+    let key_file = binding.is_none() || has_key_file(luks);
     if let Some(b) = &binding {
         clevis::bind(b, luks, &dev, &key, run_dir, &at)?;
-        if !has_key_file(luks) {
+        if !key_file {
             clevis::remove_key(&dev, &key)?;
-            key_file = false;
         }
     }
     devices::wait_for(&mapped, &format!("{at}.name"), timeout)?;
