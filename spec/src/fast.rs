@@ -38,7 +38,7 @@ pub(crate) fn try_parse(input: &[u8]) -> Option<(Config, SpecVersion)> {
     }
     let head = serde_json::json!({ "ignition": { "version": scan.version.take()? } });
     let version = version::detect(&head).ok()?;
-    if scan.added_since.iter().any(|since| *since > version) {
+    if scan.newest_added.is_some_and(|since| since > version) {
         return None;
     }
     let mut unused = false;
@@ -60,8 +60,10 @@ struct Scan {
     root_is_object: bool,
     /// `ignition.version`, as found.
     version: Option<Value>,
-    /// For each field that newer spec versions added and the config uses: its version.
-    added_since: Vec<SpecVersion>,
+    /// The newest spec version that added a field the config uses.
+    newest_added: Option<SpecVersion>,
+    /// The current value is an item of a list whose items must be objects.
+    in_object_list: bool,
     depth: usize,
 }
 
@@ -73,7 +75,7 @@ impl Scan {
         }
         self.key_path.push_str(key);
         if let Some(since) = crate::gate::added_since(&self.key_path) {
-            self.added_since.push(since);
+            self.newest_added = self.newest_added.max(Some(since));
         }
         len
     }
@@ -120,18 +122,17 @@ impl<'de> Visitor<'de> for Node<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let scan = self.scan;
-        // A list where the model wants an object: the slow path reports it.
-        if scan.depth > 0 && crate::shape::is_object_path(&scan.key_path) {
+        // A list where the model wants an object (a key's value, or a list's item): the slow
+        // path reports it.
+        if scan.in_object_list || (scan.depth > 0 && crate::shape::is_object_path(&scan.key_path)) {
             scan.off = true;
         }
-        let items_are_objects = crate::shape::is_object_path(&format!("{}[]", scan.key_path));
+        let outer = scan.in_object_list;
+        scan.in_object_list = crate::shape::is_object_path(&format!("{}[]", scan.key_path));
         scan.depth += 1;
-        while let Some(kind) = seq.next_element_seed(Item { scan: &mut *scan })? {
-            if kind == Kind::List && items_are_objects {
-                scan.off = true;
-            }
-        }
+        while seq.next_element_seed(Node { scan: &mut *scan })?.is_some() {}
         scan.depth -= 1;
+        scan.in_object_list = outer;
         Ok(())
     }
 
@@ -140,6 +141,8 @@ impl<'de> Visitor<'de> for Node<'_> {
         if scan.depth == 0 {
             scan.root_is_object = true;
         }
+        let outer = scan.in_object_list;
+        scan.in_object_list = false;
         scan.depth += 1;
         // Hashes of the keys seen in this object; a collision only costs the slow path.
         let mut seen: Vec<u64> = Vec::new();
@@ -155,6 +158,7 @@ impl<'de> Visitor<'de> for Node<'_> {
             scan.key_path.truncate(len);
         }
         scan.depth -= 1;
+        scan.in_object_list = outer;
         Ok(())
     }
 }
@@ -167,61 +171,6 @@ impl Node<'_> {
         }
         self.scan.version = Some(value());
         Ok(())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    List,
-    Other,
-}
-
-/// A list item: scanned like any value, and its kind reported to the list.
-struct Item<'a> {
-    scan: &'a mut Scan,
-}
-
-impl<'de> DeserializeSeed<'de> for Item<'_> {
-    type Value = Kind;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Kind, D::Error> {
-        de.deserialize_any(ItemVisitor(Node { scan: self.scan }))
-    }
-}
-
-struct ItemVisitor<'a>(Node<'a>);
-
-impl<'de> Visitor<'de> for ItemVisitor<'_> {
-    type Value = Kind;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_unit<E>(self) -> Result<Kind, E> {
-        Ok(Kind::Other)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Kind, A::Error> {
-        // A list inside a list: its items are checked at the same key path (the slow path's
-        // shape check does not descend into them, and neither does the model).
-        self.0.visit_seq(seq).map(|()| Kind::List)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Kind, A::Error> {
-        self.0.visit_map(map).map(|()| Kind::Other)
     }
 }
 
