@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use kindling::fetch::hash::sha512_of;
-use support::pgp::Key;
+use support::pgp::{self, Key};
 use support::stage::{assert_fails, assert_ok, stderr, Env};
 use support::{ok, status, Server};
 
@@ -303,13 +303,8 @@ fn no_policy_stays_ignition_compatible() {
 #[test]
 fn one_flipped_payload_bit_is_refused_with_nothing_applied() {
     let key = Key::new("ops");
-    let mut message = key.message(CFG.as_bytes(), false, false);
     // The payload sits inside the literal data packet; flip a bit in "signed".
-    let at = message
-        .windows(6)
-        .position(|w| w == b"signed")
-        .expect("payload is in the clear");
-    message[at] ^= 0x01;
+    let message = pgp::with_one_bit_flipped(&key.message(CFG.as_bytes(), false, false), b"signed");
     let env = file_env("", &message);
     env.trust(
         Some(r#"{"require":"signature"}"#),

@@ -141,3 +141,15 @@ impl Key {
         out
     }
 }
+
+/// `message` with one bit flipped in the first byte of `needle`, which must be stored in the
+/// clear (an uncompressed message): the smallest change a verifier must catch.
+pub fn with_one_bit_flipped(message: &[u8], needle: &[u8]) -> Vec<u8> {
+    let at = message
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the needle is stored in the clear in the message");
+    let mut changed = message.to_vec();
+    changed[at] ^= 0x01;
+    changed
+}

@@ -143,12 +143,7 @@ fn a_signed_uki_provisions_only_the_signed_pinned_config_and_ignores_esp_credent
 
     // i2. One byte of the signed config changed: refused (the pin in the signed command line
     // no longer matches, and the signature would not verify either).
-    let mut tampered = signed.clone();
-    let at = tampered
-        .windows(b"Kindling test proof".len())
-        .position(|w| w == b"Kindling test proof")
-        .expect("the config is stored uncompressed in the message");
-    tampered[at] = b'k';
+    let tampered = pgp::with_one_bit_flipped(&signed, b"Kindling test proof");
     let tampered_path = dir.join("tampered.gpg");
     std::fs::write(&tampered_path, &tampered).expect("writing the tampered config");
     let image = dir.join("disk2.img");

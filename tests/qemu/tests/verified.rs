@@ -78,12 +78,7 @@ fn signed_configs_boot_and_tampered_or_unpinned_ones_stop_the_boot() {
     assert!(report.contains(&key.fingerprint()), "{report}");
 
     // h2. One byte of the config inside the signed message changed.
-    let mut tampered = signed.clone();
-    let at = tampered
-        .windows(b"Kindling test proof".len())
-        .position(|w| w == b"Kindling test proof")
-        .expect("the config is stored uncompressed in the message");
-    tampered[at] = b'k';
+    let tampered = pgp::with_one_bit_flipped(&signed, b"Kindling test proof");
     let (boot, image) = boot_signed(setup, &initrd, "h2-tampered", &tampered);
     assert_stopped(&boot, "fetch-offline", &["signature"]);
     assert!(!disk::exists(&image, RESULT), "nothing provisioned");
