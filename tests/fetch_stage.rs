@@ -68,9 +68,33 @@ fn remote_config_needs_the_network_then_fetch_gets_it() {
         0,
         "offline stage stays offline"
     );
+    assert!(!env.run_dir().join("idle").exists(), "no plan before a config");
     assert_ok(&env.stage("fetch", &[]));
     assert_eq!(env.config()["storage"]["files"][0]["path"], "/etc/motd");
     assert!(!env.run_dir().join("neednet").exists());
+    // The plan comes with the config: files only, so the other stages' units are skipped.
+    for stage in ["kargs", "disks", "mount"] {
+        assert!(env.run_dir().join("idle").join(stage).exists(), "{stage}");
+    }
+}
+
+#[test]
+fn the_plan_skips_only_the_stages_without_work() {
+    let env = Env::new("kindling.platform.id=file");
+    let cfg = r#"{"ignition":{"version":"3.4.0"},"kernelArguments":{"shouldExist":["quiet"]},
+        "storage":{"filesystems":[{"device":"/dev/vdb","format":"ext4","wipeFilesystem":true}]}}"#;
+    std::fs::write(env.path("user.ign"), cfg).expect("config");
+    assert_ok(&env.stage(
+        "fetch-offline",
+        &[("KINDLING_CONFIG_FILE", &env.path("user.ign"))],
+    ));
+    let idle = env.run_dir().join("idle");
+    assert!(!idle.join("kargs").exists());
+    assert!(!idle.join("disks").exists());
+    assert_eq!(
+        std::fs::read_to_string(idle.join("mount")).expect("mount marker"),
+        "the config has no storage.filesystems with a path\n"
+    );
 }
 
 /// A local config whose files, LUKS keys or Tang bindings are remote: fetch-offline leaves the

@@ -12,6 +12,7 @@ use kindling_spec::types::Resource;
 use kindling_spec::Config;
 
 use super::chain::{self, ChainError, Network};
+use super::plan;
 use super::runtime::{self, State};
 use super::StageContext;
 use crate::fetch::hash::sha512_of;
@@ -138,6 +139,8 @@ fn run(ctx: &StageContext, network: Network) -> Result<Outcome, FetchStageError>
                     secs: ctx.config_timeout.as_secs(),
                 });
             }
+            // The plan first: a config.json on disk means the stages after may start.
+            plan::write(&ctx.run_dir, &config)?;
             runtime::write_config(&ctx.run_dir, &config, &state)?;
             let _ = std::fs::remove_file(runtime::neednet_path(&ctx.run_dir));
             log::info!(

@@ -130,8 +130,8 @@ fn run_helper(helper: &Path, kargs: &KernelArguments) -> Result<(), DiskError> {
 pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
     let config = runtime::read_config(&ctx.run_dir)?;
     let kargs = &config.kernel_arguments;
-    if kargs.should_exist.is_empty() && kargs.should_not_exist.is_empty() {
-        log::info!("kargs: nothing to do");
+    if let Some(reason) = super::plan::Stage::Kargs.idle_reason(&config) {
+        log::info!("kargs: nothing to do: {reason}");
         return Ok(());
     }
     let stamp = ctx.run_dir.join(REBOOT_STAMP);

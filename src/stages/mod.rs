@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod files;
 pub mod kargs;
 pub mod mount;
+pub mod plan;
 pub mod runtime;
 
 use std::path::PathBuf;

@@ -16,7 +16,7 @@ use crate::command::Cmd;
 
 /// A filesystem to mount: where in the config, device, format, path in the target system.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Mount<'a> {
+pub(crate) struct Mount<'a> {
     at: String,
     fs: &'a Filesystem,
     format: &'a str,
@@ -25,7 +25,7 @@ struct Mount<'a> {
 
 /// The mountable filesystems in mount order: fewest path components first, config order
 /// among equals (Ignition's order).
-fn mounts(filesystems: &[Filesystem]) -> Vec<Mount<'_>> {
+pub(crate) fn mounts(filesystems: &[Filesystem]) -> Vec<Mount<'_>> {
     let mut out: Vec<Mount<'_>> = filesystems
         .iter()
         .enumerate()
@@ -143,11 +143,11 @@ fn umount(target: &Path) -> Result<(), DiskError> {
 
 pub fn run_mount(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
     let config = runtime::read_config(&ctx.run_dir)?;
-    let list = mounts(&config.storage.filesystems);
-    if list.is_empty() {
-        log::info!("mount: no filesystems to mount");
+    if let Some(reason) = super::plan::Stage::Mount.idle_reason(&config) {
+        log::info!("mount: nothing to do: {reason}");
         return Ok(());
     }
+    let list = mounts(&config.storage.filesystems);
     let mut done: Vec<PathBuf> = Vec::new();
     for m in &list {
         match mount_one(ctx, m, timeout) {

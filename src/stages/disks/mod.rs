@@ -80,12 +80,8 @@ struct Summary {
 pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
     let config = runtime::read_config(&ctx.run_dir)?;
     let storage = &config.storage;
-    if storage.disks.is_empty()
-        && storage.raid.is_empty()
-        && storage.luks.is_empty()
-        && storage.filesystems.is_empty()
-    {
-        log::info!("disks: nothing to do");
+    if let Some(reason) = super::plan::Stage::Disks.idle_reason(&config) {
+        log::info!("disks: nothing to do: {reason}");
         return Ok(());
     }
     let mut summary = Summary::default();

@@ -99,6 +99,12 @@ fn fw_cfg_config_provisions_the_root_and_a_second_boot_does_not_provision_again(
         first.fail("kindling-fetch.service ran although the config came from fw_cfg");
     }
     first.assert_contains("kindling-fetch.service - Kindling (fetch) was skipped");
+    // The config has no kernel arguments or storage: those stages are not even started.
+    for stage in ["kargs", "disks", "mount"] {
+        first.assert_contains(&format!(
+            "kindling-{stage}.service - Kindling ({stage}) was skipped because of an unmet condition check (ConditionPathExists=!/run/kindling/idle/{stage})"
+        ));
+    }
     first.assert_proof(
         "ssh-key-file=/home/core/.ssh/authorized_keys.d/kindling 600 core qemu-test@kindling",
     );
@@ -153,6 +159,8 @@ fn config_over_http_brings_the_network_up_only_for_the_fetch_stage() {
     assert_provisioned(&boot, url);
     // fetch-offline saw an http URL and left the work to fetch, which brought networkd up.
     boot.assert_contains("Finished kindling-fetch.service - Kindling (fetch).");
+    // The fetch stage, not fetch-offline, wrote the plan that skips the idle stages.
+    boot.assert_contains("kindling-disks.service - Kindling (disks) was skipped");
     if !boot
         .report()
         .iter()
