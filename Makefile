@@ -51,7 +51,8 @@ lint:
 docs:
 	mdbook build docs
 
-# Regenerates docs/schema and docs/src/reference from the spec types.
+# Regenerates docs/schema, docs/src/reference and the parser's object-path table
+# (spec/src/shape/table.rs) from the spec types.
 generated:
 	KINDLING_UPDATE_GENERATED=1 $(CARGO) test -p kindling-spec --test generated
 
@@ -65,7 +66,7 @@ install:
 		dracut-module/30kindling/kindling-network-up.sh dracut-module/30kindling/kindling-emergency-summary.sh \
 		$(DESTDIR)$(DRACUTMODDIR)/30kindling/
 	install -m 0644 dracut-module/30kindling/*.service dracut-module/30kindling/*.target \
-		dracut-module/30kindling/*.network $(DESTDIR)$(DRACUTMODDIR)/30kindling/
+		dracut-module/30kindling/*.network dracut-module/30kindling/*.rules $(DESTDIR)$(DRACUTMODDIR)/30kindling/
 	install -D -m 0644 dracut-module/systemd/kindling-firstboot-complete.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/kindling-firstboot-complete.service
 

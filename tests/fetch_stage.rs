@@ -68,7 +68,10 @@ fn remote_config_needs_the_network_then_fetch_gets_it() {
         0,
         "offline stage stays offline"
     );
-    assert!(!env.run_dir().join("idle").exists(), "no plan before a config");
+    assert!(
+        !env.run_dir().join("idle").exists(),
+        "no plan before a config"
+    );
     assert_ok(&env.stage("fetch", &[]));
     assert_eq!(env.config()["storage"]["files"][0]["path"], "/etc/motd");
     assert!(!env.run_dir().join("neednet").exists());

@@ -91,3 +91,9 @@ fn describe_properties(node: &Value, defs: &Value, depth: usize, out: &mut Strin
         describe_properties(child, defs, depth + 1, out);
     }
 }
+
+/// The source of the object-path table the parser consults (generated, see `make generated`).
+#[doc(hidden)]
+pub fn object_paths_source() -> String {
+    crate::shape::object_paths_source()
+}

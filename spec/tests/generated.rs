@@ -35,3 +35,11 @@ fn config_reference_is_current() {
         &kindling_spec::schema::reference_markdown(),
     );
 }
+
+#[test]
+fn object_paths_table_is_current() {
+    check(
+        "spec/src/shape/table.rs",
+        &kindling_spec::schema::object_paths_source(),
+    );
+}
