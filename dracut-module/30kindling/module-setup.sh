@@ -19,11 +19,10 @@ check() {
 
 depends() {
     # systemd-networkd brings the network up, but only when the fetch stage needs it.
-    local mods="systemd systemd-initrd systemd-networkd"
-    # dracut's dm module: dmsetup, the device-mapper udev rules, and db_persist, without which
-    # the booted system never considers an opened LUKS volume's /dev/mapper/<name> ready.
-    [[ -d $dracutbasedir/modules.d/90dm ]] && mods+=" dm"
-    echo "$mods"
+    # Not dracut's dm module: its user-space side is installed below, and its kernel side is
+    # every driver under drivers/md (dm-thin, dm-cache, bcache, md-cluster with dlm, ...),
+    # 4.5 MB that LUKS and RAID do not use.
+    echo "systemd systemd-initrd systemd-networkd"
     return 0
 }
 
@@ -41,7 +40,7 @@ installkernel() {
 # only the unlock side; the disks stage binds, so it needs the encrypt pins and `luks bind`
 # too, and unlocks through the new binding to prove it works.
 install_clevis() {
-    command -v clevis-luks-bind >/dev/null || return 0
+    find_binary clevis-luks-bind >/dev/null || return 0
     inst_multiple clevis clevis-luks-bind clevis-luks-unlock clevis-luks-list \
         clevis-luks-common-functions clevis-decrypt clevis-encrypt-sss clevis-decrypt-sss \
         jose luksmeta pwmake awk basename cat cut find grep mkdir mktemp rm sed sort tail touch tr ||
@@ -83,6 +82,12 @@ install() {
     # cryptsetup waits for udev to acknowledge each device-mapper device (udev sync); the dm
     # module (see depends) brings dmsetup and the rules, these are the cryptsetup ones.
     inst_rules 60-cryptsetup.rules || :
+    # device-mapper's user-space side: dmsetup and the dm udev rules (udev sync, the
+    # /dev/mapper and /dev/disk links), and db_persist, without which the booted system never
+    # considers an opened LUKS volume's /dev/mapper/<name> ready.
+    inst_multiple -o dmsetup
+    inst_rules 10-dm.rules 13-dm-disk.rules 55-dm.rules 60-persistent-storage-dm.rules 95-dm-notify.rules || :
+    inst_rules "$moddir/11-kindling-dm-persist.rules"
     inst_simple "$systemdsystemunitdir/modprobe@.service"
     install_clevis
 
