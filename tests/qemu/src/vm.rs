@@ -86,7 +86,7 @@ impl<'a> Vm<'a> {
                 std::env::var("KINDLING_QEMU_TIMEOUT")
                     .ok()
                     .and_then(|s| s.parse().ok())
-                    .unwrap_or(300),
+                    .unwrap_or(480),
             ),
             console_log: disk.with_file_name(format!("{name}.console.log")),
         }
