@@ -179,7 +179,7 @@ done
 say "provisioning timeline (guest clock: seconds since the kernel started, from the journal)"
 sed -n '/=== boot-report begin ===/,/=== boot-report end ===/p' "$console" | sed 's/\r//' |
     grep -E '^\[ *[0-9.]+\] ' |
-    grep -E 'systemd\[1\]: (Starting|Finished) kindling-(fetch-offline|fetch|files)|kindling-fetch.service.*skipped|Reached target (kindling-complete|initrd-switch-root)|kindling\[[0-9]+\]: \[INFO \] (config from|files: [0-9])' |
+    grep -E 'systemd\[1\]: (Starting|Finished) kindling-(fetch-offline|fetch|files)|kindling-(fetch|kargs|disks|mount).service.*skipped|Reached target (kindling-complete|initrd-switch-root)|kindling\[[0-9]+\]: \[INFO \] (config from|files: [0-9])' |
     sed -E 's/^\[ *([0-9.]+)\] /  \1 s  /; s/systemd\[1\]: //; s/kindling\[[0-9]+\]: \[INFO \] /  engine: /'
 
 if [[ -n ${KEEP_VM:-} ]]; then
