@@ -10,6 +10,9 @@ fn main() -> ExitCode {
         .format_target(false)
         .format_timestamp_millis()
         .init();
+    // With RUST_LOG=debug the journal shows when the process got this far: at boot, the time
+    // from systemd's "Starting" to this line is the cost of starting the engine.
+    log::debug!("engine started");
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => kindling::commands::validate::run(&args),

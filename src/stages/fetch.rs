@@ -237,6 +237,11 @@ fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchS
         None => {
             let provider = providers::for_platform(&ctx.platform, &ctx.env)?;
             let bytes = provider.fetch_config()?;
+            log::debug!(
+                "read {} bytes from {}",
+                bytes.as_ref().map_or(0, Vec::len),
+                provider.describe()
+            );
             if bytes.as_ref().is_some_and(|b| b.len() as u64 > limit) {
                 return Err(FetchStageError::RootFetch {
                     url: provider.describe(),
