@@ -79,12 +79,11 @@ install() {
     inst_multiple -o mkfs.ext4 mke2fs /etc/mke2fs.conf mkfs.xfs mkfs.btrfs mkfs.vfat mkfs.fat mkswap mdadm cryptsetup
     # udev names arrays /dev/md/<name> with mdadm's own rules.
     inst_rules 01-md-raid-creating.rules 63-md-raid-arrays.rules || :
-    # cryptsetup waits for udev to acknowledge each device-mapper device (udev sync); the dm
-    # module (see depends) brings dmsetup and the rules, these are the cryptsetup ones.
+    # cryptsetup waits for udev to acknowledge each device-mapper device (udev sync): its own
+    # rules, then device-mapper's user-space side: dmsetup and the dm udev rules (udev sync,
+    # the /dev/mapper and /dev/disk links), and db_persist, without which the booted system
+    # never considers an opened LUKS volume's /dev/mapper/<name> ready.
     inst_rules 60-cryptsetup.rules || :
-    # device-mapper's user-space side: dmsetup and the dm udev rules (udev sync, the
-    # /dev/mapper and /dev/disk links), and db_persist, without which the booted system never
-    # considers an opened LUKS volume's /dev/mapper/<name> ready.
     inst_multiple -o dmsetup
     inst_rules 10-dm.rules 13-dm-disk.rules 55-dm.rules 60-persistent-storage-dm.rules 95-dm-notify.rules || :
     inst_rules "$moddir/11-kindling-dm-persist.rules"
