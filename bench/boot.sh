@@ -150,26 +150,19 @@ for col in 3:"kernel start → provisioning complete (s)" 4:"provisioning span: 
     k=$(stat_of kindling "$c") i=$(stat_of ignition "$c")
     printf '| %s, median of %s | %.2f | %.2f | %.2f |\n' "$label" "$runs" "$k" "$i" "$(awk -v a="$k" -v b="$i" 'BEGIN { print a / b }')"
 done
-for kind in kindling ignition; do
-    c=$(size_of "$out/initrd-$kind.img") u=$(unpacked "$out/initrd-$kind.img")
-    eval "${kind}_c=$((c - base_c)) ${kind}_u=$((u - base_u))"
-done
-# shellcheck disable=SC2154
-printf '| initramfs bytes added, compressed (zstd -3) | %d | %d | %.2f |\n' "$kindling_c" "$ignition_c" \
-    "$(awk -v a="$kindling_c" -v b="$ignition_c" 'BEGIN { print a / b }')"
-# shellcheck disable=SC2154
-printf '| initramfs bytes added, uncompressed | %d | %d | %.2f |\n' "$kindling_u" "$ignition_u" \
-    "$(awk -v a="$kindling_u" -v b="$ignition_u" 'BEGIN { print a / b }')"
-for kind in kindling ignition; do
-    eval "${kind}_bc=$(($(size_of "$out/initrd-$kind-bare.img") - $(size_of "$out/initrd-none-bare.img")))"
-    eval "${kind}_bu=$(($(unpacked "$out/initrd-$kind-bare.img") - $(unpacked "$out/initrd-none-bare.img")))"
-done
-# shellcheck disable=SC2154
-printf '| initramfs bytes added without the optional tools, compressed | %d | %d | %.2f |\n' "$kindling_bc" "$ignition_bc" \
-    "$(awk -v a="$kindling_bc" -v b="$ignition_bc" 'BEGIN { print a / b }')"
-# shellcheck disable=SC2154
-printf '| initramfs bytes added without the optional tools, uncompressed | %d | %d | %.2f |\n' "$kindling_bu" "$ignition_bu" \
-    "$(awk -v a="$kindling_bu" -v b="$ignition_bu" 'BEGIN { print a / b }')"
+# Two rows (compressed, uncompressed): the bytes each module adds to the baseline image of
+# the same set ("" as built on this host, "-bare" without the optional tools).
+bytes_rows() { # suffix label
+    local base="$out/initrd-none$1.img" k="$out/initrd-kindling$1.img" i="$out/initrd-ignition$1.img"
+    local kc=$(($(size_of "$k") - $(size_of "$base"))) ic=$(($(size_of "$i") - $(size_of "$base")))
+    local ku=$(($(unpacked "$k") - $(unpacked "$base"))) iu=$(($(unpacked "$i") - $(unpacked "$base")))
+    printf '| initramfs bytes added%s, compressed (zstd -3) | %d | %d | %.2f |\n' "$2" "$kc" "$ic" \
+        "$(awk -v a="$kc" -v b="$ic" 'BEGIN { print a / b }')"
+    printf '| initramfs bytes added%s, uncompressed | %d | %d | %.2f |\n' "$2" "$ku" "$iu" \
+        "$(awk -v a="$ku" -v b="$iu" 'BEGIN { print a / b }')"
+}
+bytes_rows "" ""
+bytes_rows -bare " without the optional tools"
 printf '\nBaseline initramfs (neither module): %d bytes compressed, %d uncompressed.\n' "$base_c" "$base_u"
 printf 'Engine binaries: kindling %d bytes, ignition %d bytes.\n' "$(size_of "$kindling")" \
     "$(size_of /usr/lib/dracut/modules.d/30ignition/ignition)"
