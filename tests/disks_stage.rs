@@ -474,6 +474,44 @@ fn a_device_that_does_not_exist_fails_with_its_path_after_the_device_timeout() {
     );
 }
 
+#[test]
+fn a_by_partlabel_link_that_never_comes_says_when_no_udev_answers() {
+    loopdev::require_root();
+    loopdev::ensure_udevd();
+    let config = config(json!({ "filesystems": [
+        { "device": "/dev/disk/by-partlabel/t15b-never-made", "format": "ext4" }
+    ] }));
+    let with_udev = run_disks(&config);
+    assert_fails(&with_udev, "/dev/disk/by-partlabel/t15b-never-made");
+    assert!(
+        !stderr(&with_udev).contains("no udev daemon answers"),
+        "udev runs here: {}",
+        stderr(&with_udev)
+    );
+
+    // Everything but the ping goes to the real udevadm, so only the daemon looks gone.
+    let bin = tempfile::tempdir().expect("tempdir");
+    let fake = bin.path().join("udevadm");
+    fs::write(
+        &fake,
+        "#!/bin/sh\n[ \"$1 $2\" = \"control --ping\" ] && { echo 'Failed to send a ping message: Connection refused' >&2; exit 1; }\nexec /usr/bin/udevadm \"$@\"\n",
+    )
+    .expect("fake udevadm");
+    fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = Env::new("kindling.platform.id=file");
+    let file = env.path("config.ign");
+    fs::write(&file, serde_json::to_vec(&config).expect("JSON")).expect("config");
+    assert_ok(&env.stage("fetch-offline", &[("KINDLING_CONFIG_FILE", &file)]));
+    let out = env.stage("disks", &[("PATH", Path::new(&path))]);
+    assert_fails(&out, "no udev daemon answers");
+    assert_fails(&out, "start systemd-udevd");
+}
+
 // ---- Filesystems ----
 
 #[test]

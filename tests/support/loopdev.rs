@@ -33,12 +33,16 @@ pub fn require_root() {
     );
 }
 
-/// Starts udevd once per test process when none runs (no `/run/udev/control`): the tests
-/// and the stages need the `/dev/disk/by-*` links it makes.
+/// Starts udevd once per test process when none answers: the tests and the stages need the
+/// `/dev/disk/by-*` links it makes.
+///
+/// A socket file at `/run/udev/control` proves nothing: a udevd that was killed (a session's
+/// processes end before CI runs on the same machine) leaves it behind, and trusting it made
+/// every by-partlabel wait in two CI runs time out. So ask the daemon itself.
 pub fn ensure_udevd() {
     static START: Once = Once::new();
     START.call_once(|| {
-        if Path::new("/run/udev/control").exists() {
+        if udevd_answers() {
             return;
         }
         let out = Command::new("/lib/systemd/systemd-udevd")
@@ -51,17 +55,28 @@ pub fn ensure_udevd() {
             String::from_utf8_lossy(&out.stderr)
         );
         for _ in 0..50 {
-            if Path::new("/run/udev/control").exists() {
+            if udevd_answers() {
                 break;
             }
             sleep(Duration::from_millis(100));
         }
+        assert!(
+            udevd_answers(),
+            "systemd-udevd --daemon started but `udevadm control --ping` gets no answer"
+        );
         // Let it see the devices that exist already.
         let _ = Command::new("udevadm")
             .args(["trigger", "--subsystem-match=block", "--action=add"])
             .status();
         settle();
     });
+}
+
+fn udevd_answers() -> bool {
+    Command::new("udevadm")
+        .args(["control", "--ping", "--timeout=2"])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// `udevadm settle`, errors ignored (the links are checked by whoever needs them).

@@ -33,9 +33,10 @@ pub fn wait_for(path: &Path, what: &str, timeout: Duration) -> Result<(), DiskEr
                 return Err(DiskError::at(
                     what,
                     format!(
-                        "device {} did not appear within {} s; check the path (ls -l /dev/disk/by-*) or raise --device-timeout",
+                        "device {} did not appear within {} s; {}",
                         path.display(),
-                        timeout.as_secs()
+                        timeout.as_secs(),
+                        missing_device_hint(path)
                     ),
                 ))
             }
@@ -48,6 +49,23 @@ pub fn wait_for(path: &Path, what: &str, timeout: Duration) -> Result<(), DiskEr
             }
         }
     }
+}
+
+/// What to check when a device never appeared. The `/dev/disk/by-*` links are made by udev
+/// alone, so when no udev daemon answers, waiting longer cannot help: say that instead.
+fn missing_device_hint(path: &Path) -> &'static str {
+    if path.starts_with("/dev/disk") && !udevd_answers() {
+        "no udev daemon answers (`udevadm control --ping` failed), and the /dev/disk/by-* links are made by udev: start systemd-udevd (kindling-disks.service requires it at boot)"
+    } else {
+        "check the path (ls -l /dev/disk/by-*) or raise --device-timeout"
+    }
+}
+
+fn udevd_answers() -> bool {
+    Cmd::new("asking udev whether it runs", "udevadm")
+        .args(["control", "--ping", "--timeout=2"])
+        .run()
+        .is_ok()
 }
 
 fn is_block(meta: &fs::Metadata) -> bool {
