@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::cli::{VerifyArgs, EXIT_INVALID};
-use crate::fetch::hash::sha512_of;
+use crate::fetch::hash::sha512_beside;
 use crate::input::read_config;
 use crate::verify::pgp::TrustStore;
 use crate::verify::policy::Policy;
@@ -21,16 +21,14 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
         .transpose()?;
     let name = args.config.display().to_string();
     let trust = || TrustStore::load(&args.trust_dir);
-    // The digest line is for the reader, not the decision: computed alongside verification.
-    let (digest, verdict) = std::thread::scope(|s| {
-        let digest = s.spawn(|| sha512_of(&bytes));
+    // The digest line is for the reader, not the decision.
+    let (digest, verdict) = sha512_beside(&bytes, || {
         let delivered = Delivered {
             bytes: &bytes,
             source_name: &name,
             detached_signature: signature,
         };
-        let verdict = verify_root(&policy, &trust, args.hash.as_deref(), delivered);
-        (digest.join().unwrap_or_else(|_| sha512_of(&bytes)), verdict)
+        verify_root(&policy, &trust, args.hash.as_deref(), delivered)
     });
     println!("config:  {name}");
     println!("digest:  {digest}");

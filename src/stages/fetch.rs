@@ -15,7 +15,7 @@ use super::chain::{self, ChainError, Network};
 use super::plan;
 use super::runtime::{self, State};
 use super::StageContext;
-use crate::fetch::hash::sha512_of;
+use crate::fetch::hash::sha512_beside;
 use crate::fetch::redact::redact;
 use crate::fetch::{FetchError, FetchPolicy, Fetcher};
 use crate::providers;
@@ -274,28 +274,22 @@ fn build(ctx: &StageContext, network: Network) -> Result<(Config, State), FetchS
             None
         }
         Some(bytes) => {
-            // The digest for the state file is not part of the decision: it is computed on
-            // the other core while the config is measured and verified.
+            // The digest for the state file is not part of the decision.
             let source = state.source.clone();
-            let (digest, checked) = std::thread::scope(|s| {
-                let digest = s.spawn(|| sha512_of(&bytes));
-                let checked = (|| -> Result<_, FetchStageError> {
-                    let measurement = measure_once(ctx, &bytes, &source)?;
-                    let trust = || TrustStore::load(&ctx.trust_dir);
-                    let verified = verify::verify_root(
-                        &ctx.policy,
-                        &trust,
-                        pin,
-                        verify::Delivered {
-                            bytes: &bytes,
-                            source_name: &source,
-                            detached_signature,
-                        },
-                    )?;
-                    Ok((measurement, verified))
-                })();
-                let digest = digest.join().unwrap_or_else(|_| sha512_of(&bytes));
-                (digest, checked)
+            let (digest, checked) = sha512_beside(&bytes, || -> Result<_, FetchStageError> {
+                let measurement = measure_once(ctx, &bytes, &source)?;
+                let trust = || TrustStore::load(&ctx.trust_dir);
+                let verified = verify::verify_root(
+                    &ctx.policy,
+                    &trust,
+                    pin,
+                    verify::Delivered {
+                        bytes: &bytes,
+                        source_name: &source,
+                        detached_signature,
+                    },
+                )?;
+                Ok((measurement, verified))
             });
             state.config_digest = Some(digest.to_string());
             let (measurement, verified) = checked?;
