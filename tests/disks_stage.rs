@@ -490,11 +490,18 @@ fn a_by_partlabel_link_that_never_comes_says_when_no_udev_answers() {
     );
 
     // Everything but the ping goes to the real udevadm, so only the daemon looks gone.
+    let real = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("udevadm"))
+        .find(|p| p.is_file())
+        .expect("udevadm on PATH");
     let bin = tempfile::tempdir().expect("tempdir");
     let fake = bin.path().join("udevadm");
     fs::write(
         &fake,
-        "#!/bin/sh\n[ \"$1 $2\" = \"control --ping\" ] && { echo 'Failed to send a ping message: Connection refused' >&2; exit 1; }\nexec /usr/bin/udevadm \"$@\"\n",
+        format!(
+            "#!/bin/sh\n[ \"$1 $2\" = \"control --ping\" ] && {{ echo 'Failed to send a ping message: Connection refused' >&2; exit 1; }}\nexec {} \"$@\"\n",
+            real.display()
+        ),
     )
     .expect("fake udevadm");
     fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
