@@ -42,12 +42,24 @@ pub(crate) fn try_parse(input: &[u8]) -> Option<(Config, SpecVersion)> {
         return None;
     }
     let mut unused = false;
-    let mut on_unused = |_: serde_ignored::Path<'_>| unused = true;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let config =
-        Config::deserialize(serde_ignored::Deserializer::new(&mut de, &mut on_unused)).ok()?;
-    de.end().ok()?;
+    let config = config_from_text(text, &mut |_| unused = true).ok()?;
     (!unused).then_some((config, version))
+}
+
+/// Reads the typed model from JSON text, telling `on_unused` of every key it does not use.
+///
+/// Every reader of JSON text into a [`Config`] (this fast path, merges, the engine's run
+/// directory) goes through here, with the callback behind `dyn`, so that the model's
+/// deserializer is compiled once for text rather than once per caller: each instance is some
+/// hundreds of kilobytes of engine that the initramfs carries.
+pub(crate) fn config_from_text(
+    text: &str,
+    mut on_unused: &mut dyn FnMut(serde_ignored::Path<'_>),
+) -> Result<Config, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let config = Config::deserialize(serde_ignored::Deserializer::new(&mut de, &mut on_unused))?;
+    de.end()?;
+    Ok(config)
 }
 
 /// What the streaming pass found.

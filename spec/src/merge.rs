@@ -26,7 +26,8 @@ pub fn merge(parent: &Config, child: &Config) -> Result<Config, MergeError> {
     let parent = serde_json::to_value(parent)?;
     let child = serde_json::to_value(child)?;
     let merged = merge_values(&parent, &child, &mut Vec::new());
-    Ok(serde_json::from_value(merged)?)
+    // Through text rather than `from_value`: see `Config::from_json`.
+    Ok(Config::from_json(&merged.to_string())?)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

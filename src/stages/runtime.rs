@@ -55,6 +55,11 @@ pub enum RuntimeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path} is damaged: it is not UTF-8 text; it is written only by the fetch stages, \
+         so reboot to run them again"
+    )]
+    NotText { path: PathBuf },
     #[error("{path} is damaged: {source}")]
     Parse {
         path: PathBuf,
@@ -76,12 +81,18 @@ fn write_json(path: PathBuf, value: &impl Serialize) -> Result<(), RuntimeError>
     atomic::write(&path, &bytes, 0o600).map_err(|source| RuntimeError::Write { path, source })
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: PathBuf) -> Result<T, RuntimeError> {
+fn read_json<T>(
+    path: PathBuf,
+    parse: impl FnOnce(&str) -> serde_json::Result<T>,
+) -> Result<T, RuntimeError> {
     let bytes = std::fs::read(&path).map_err(|source| RuntimeError::Read {
         path: path.clone(),
         source,
     })?;
-    serde_json::from_slice(&bytes).map_err(|source| RuntimeError::Parse { path, source })
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Err(RuntimeError::NotText { path });
+    };
+    parse(text).map_err(|source| RuntimeError::Parse { path, source })
 }
 
 pub fn write_config(run_dir: &Path, config: &Config, state: &State) -> Result<(), RuntimeError> {
@@ -90,9 +101,52 @@ pub fn write_config(run_dir: &Path, config: &Config, state: &State) -> Result<()
 }
 
 pub fn read_config(run_dir: &Path) -> Result<Config, RuntimeError> {
-    read_json(config_path(run_dir))
+    // Config::from_json shares the parser's compiled deserializer; see there.
+    read_json(config_path(run_dir), Config::from_json)
 }
 
 pub fn read_state(run_dir: &Path) -> Result<State, RuntimeError> {
-    read_json(state_path(run_dir))
+    read_json(state_path(run_dir), |text| serde_json::from_str(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_written_by_one_stage_reads_back_in_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::from_json(
+            r#"{"ignition":{"version":"3.6.0"},"storage":{"files":[{"path":"/etc/a"}]}}"#,
+        )
+        .unwrap();
+        write_config(dir.path(), &config, &State::default()).unwrap();
+        assert_eq!(read_config(dir.path()).unwrap(), config);
+        assert_eq!(read_state(dir.path()).unwrap(), State::default());
+    }
+
+    #[test]
+    fn a_damaged_run_dir_config_is_named_with_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(config_path(dir.path()), b"{\"ignition\": ").unwrap();
+        let err = read_config(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("config.json is damaged"), "{err}");
+        assert!(err.contains("EOF"), "{err}");
+
+        std::fs::write(config_path(dir.path()), b"{\"a\": \"\xff\"}").unwrap();
+        let err = read_config(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("config.json is damaged: it is not UTF-8 text"),
+            "{err}"
+        );
+        assert!(err.contains("reboot to run them again"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_run_dir_config_asks_whether_the_fetch_stages_ran() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_config(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("config.json failed"), "{err}");
+        assert!(err.contains("did the fetch stages run?"), "{err}");
+    }
 }

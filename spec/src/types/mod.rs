@@ -19,6 +19,15 @@ pub use storage::{
 };
 pub use systemd::{Dropin, Systemd, Unit};
 
+impl Config {
+    /// Reads a config that is already known to fit the model (one Kindling wrote, or a merge
+    /// of two), with serde's plain errors and unknown keys ignored. User input goes through
+    /// [`crate::parse`] instead, which reports every problem by its JSON path.
+    pub fn from_json(text: &str) -> Result<Config, serde_json::Error> {
+        crate::fast::config_from_text(text, &mut |_| {})
+    }
+}
+
 use crate::de::{is_default, nullable};
 
 /// An Ignition config, spec 3.6.0.
