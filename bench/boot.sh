@@ -27,7 +27,7 @@ work=target/qemu
 out="$work/bench"
 kindling=target/release/kindling
 
-for tool in qemu-system-x86_64 dracut mmdebstrap debugfs zstd; do
+for tool in qemu-system-x86_64 dracut mmdebstrap debugfs zstd cpio; do
     command -v "$tool" >/dev/null || { echo "bench/boot.sh: $tool is missing (see docs/src/boot-integration.md)" >&2; exit 1; }
 done
 [[ -d /usr/lib/dracut/modules.d/30ignition ]] || { echo "bench/boot.sh: Debian's ignition package is missing" >&2; exit 1; }
@@ -163,6 +163,23 @@ bytes_rows() { # suffix label
 }
 bytes_rows "" ""
 bytes_rows -bare " without the optional tools"
+
+# Where the bare rows' bytes go: the files only one module adds, and those both add (the same
+# path, for the same need: the network stack, shadow's tools, sgdisk, the CA bundle).
+files_of() { # image -> "path size" per regular file, sorted by path
+    zstd -dc "$1" 2>/dev/null | cpio -itv --quiet 2>/dev/null | awk '$1 ~ /^-/ { print $9, $5 }' | sort
+}
+files_of "$out/initrd-none-bare.img" >"$out/files-none"
+for with in kindling ignition; do
+    files_of "$out/initrd-$with-bare.img" | join -v 1 - "$out/files-none" >"$out/files-$with-added"
+done
+sum_of() { awk '{ s += $2 } END { print s + 0 }'; }
+ko=$(join -v 1 "$out/files-kindling-added" "$out/files-ignition-added" | sum_of)
+io=$(join -v 1 "$out/files-ignition-added" "$out/files-kindling-added" | sum_of)
+both=$(join "$out/files-kindling-added" "$out/files-ignition-added" | sum_of)
+printf '| … of which files only this module adds, uncompressed | %d | %d | %.2f |\n' "$ko" "$io" \
+    "$(awk -v a="$ko" -v b="$io" 'BEGIN { print a / b }')"
+printf '| … of which files both modules add, uncompressed | %d | %d | |\n' "$both" "$both"
 printf '\nBaseline initramfs (neither module): %d bytes compressed, %d uncompressed.\n' "$base_c" "$base_u"
 printf 'Engine binaries: kindling %d bytes, ignition %d bytes.\n' "$(size_of "$kindling")" \
     "$(size_of /usr/lib/dracut/modules.d/30ignition/ignition)"
