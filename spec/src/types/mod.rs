@@ -23,6 +23,9 @@ impl Config {
     /// Reads a config that is already known to fit the model (one Kindling wrote, or a merge
     /// of two), with serde's plain errors and unknown keys ignored. User input goes through
     /// [`crate::parse`] instead, which reports every problem by its JSON path.
+    ///
+    /// It runs the parser's own compiled deserializer rather than one of its own, so the
+    /// engine carries that code once (see `fast::config_from_text`).
     pub fn from_json(text: &str) -> Result<Config, serde_json::Error> {
         crate::fast::config_from_text(text, &mut |_| {})
     }
