@@ -54,14 +54,14 @@ pub fn ensure_udevd() {
             "systemd-udevd --daemon failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        for _ in 0..50 {
-            if udevd_answers() {
-                break;
+        let answered = (0..50).any(|_| {
+            udevd_answers() || {
+                sleep(Duration::from_millis(100));
+                false
             }
-            sleep(Duration::from_millis(100));
-        }
+        });
         assert!(
-            udevd_answers(),
+            answered,
             "systemd-udevd --daemon started but `udevadm control --ping` gets no answer"
         );
         // Let it see the devices that exist already.
