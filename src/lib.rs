@@ -7,6 +7,7 @@ pub mod command;
 pub mod commands;
 pub mod fetch;
 pub mod input;
+pub mod pipeline;
 pub mod providers;
 pub mod stages;
 pub mod verify;

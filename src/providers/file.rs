@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Environment, Provider, ProviderError};
+use super::{read_optional, Acquired, Environment, Provider, ProviderContext, ProviderError};
 
 #[derive(Debug)]
 pub struct FileProvider {
@@ -17,15 +17,9 @@ impl FileProvider {
 }
 
 impl Provider for FileProvider {
-    fn fetch_config(&self) -> Result<Option<Vec<u8>>, ProviderError> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(ProviderError::Read {
-                path: self.path.clone(),
-                source,
-            }),
-        }
+    fn acquire(&self, _: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
+        // Absent (no fw_cfg entry, no qemu_fw_cfg module, no file): no config was given.
+        read_optional(&self.path)
     }
 
     fn describe(&self) -> String {

@@ -1,15 +1,23 @@
-//! Where the config comes from. A provider returns the config's bytes (or nothing when the
-//! platform has no user config) and never parses them.
+//! Step 1 of the pipeline, acquire: where the config comes from. A provider returns the
+//! config's bytes, "no config", or "needs the network"; it never parses them.
 //!
 //! A new platform is one new module and one line in [`for_platform`].
 
 mod file;
 mod qemu;
+mod url;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub use file::FileProvider;
 pub use qemu::QemuProvider;
+pub use url::UrlProvider;
+
+use crate::cmdline::Cmdline;
+use crate::fetch::FetchError;
+use crate::pipeline::render::Network;
+use crate::verify::policy::Policy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
@@ -24,9 +32,33 @@ pub enum ProviderError {
     },
     #[error("platform file needs $KINDLING_CONFIG_FILE (or $IGNITION_CONFIG_FILE) to name the config file")]
     NoConfigFile,
+    /// A fetch from a URL (the karg URL, a metadata service) failed; `what` says which.
+    #[error("fetching {what} failed: {source}")]
+    Fetch { what: String, source: FetchError },
+    #[error("the config from {source_name} is {size} bytes, larger than the limit of {limit} bytes (raise maxConfigBytes in the trust policy if it is meant to be this big)")]
+    TooLarge {
+        source_name: String,
+        size: u64,
+        limit: u64,
+    },
 }
 
-/// What a provider needs from its surroundings; tests point these at temporary directories.
+/// What a provider found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Acquired {
+    /// The config as delivered, and a detached signature when the source has one.
+    Config {
+        bytes: Vec<u8>,
+        detached_signature: Option<Vec<u8>>,
+    },
+    /// The platform supplies no user config; base configs alone are applied.
+    NoConfig,
+    /// Only reachable over the network: fetch-offline hands over to the fetch stage.
+    NeedsNetwork { what: String },
+}
+
+/// What a provider needs from its surroundings; tests point these at temporary directories
+/// and stand-in servers.
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     /// Root of sysfs, normally `/sys` (fw_cfg lives below it).
@@ -48,14 +80,39 @@ impl Environment {
     }
 }
 
+/// What every provider may consult while acquiring.
+#[derive(Debug)]
+pub struct ProviderContext<'a> {
+    /// Offline in fetch-offline: a provider that needs the network says so instead of trying.
+    pub network: Network,
+    pub env: &'a Environment,
+    pub cmdline: &'a Cmdline,
+    pub policy: &'a Policy,
+    /// The most config bytes to accept.
+    pub limit: u64,
+    /// The overall budget for getting the config, retries included.
+    pub timeout: Duration,
+}
+
 /// A source of the user config on one platform.
 pub trait Provider: std::fmt::Debug {
-    /// The config bytes, or `None` when the platform supplies no config. Only local sources:
-    /// this runs before the network is up.
-    fn fetch_config(&self) -> Result<Option<Vec<u8>>, ProviderError>;
+    fn acquire(&self, cx: &ProviderContext<'_>) -> Result<Acquired, ProviderError>;
 
-    /// Where the config came from, for the report.
+    /// Where the config came from, for the report (never with credentials in it).
     fn describe(&self) -> String;
+}
+
+/// The provider for this boot: a config URL on the command line wins over the platform's own
+/// source, as it always has for Kindling (Ignition reads it on metal only).
+pub fn for_boot(
+    platform: &str,
+    cmdline: &Cmdline,
+    env: &Environment,
+) -> Result<Box<dyn Provider>, ProviderError> {
+    match cmdline.value("config.url").filter(|u| !u.is_empty()) {
+        Some(url) => Ok(Box::new(UrlProvider::new(url, cmdline.value("config.sig")))),
+        None => for_platform(platform, env),
+    }
 }
 
 /// The provider for a `kindling.platform.id` value.
@@ -74,11 +131,26 @@ pub fn for_platform(id: &str, env: &Environment) -> Result<Box<dyn Provider>, Pr
 struct NoConfig(&'static str);
 
 impl Provider for NoConfig {
-    fn fetch_config(&self) -> Result<Option<Vec<u8>>, ProviderError> {
-        Ok(None)
+    fn acquire(&self, _: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
+        Ok(Acquired::NoConfig)
     }
 
     fn describe(&self) -> String {
         format!("platform {} (no provider config)", self.0)
+    }
+}
+
+/// Reads a local file that may be absent: absent is "no config".
+fn read_optional(path: &std::path::Path) -> Result<Acquired, ProviderError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Acquired::Config {
+            bytes,
+            detached_signature: None,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Acquired::NoConfig),
+        Err(source) => Err(ProviderError::Read {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{Environment, Provider, ProviderError};
+use super::{read_optional, Acquired, Environment, Provider, ProviderContext, ProviderError};
 
 #[derive(Debug)]
 pub struct QemuProvider {
@@ -21,16 +21,9 @@ impl QemuProvider {
 }
 
 impl Provider for QemuProvider {
-    fn fetch_config(&self) -> Result<Option<Vec<u8>>, ProviderError> {
-        match std::fs::read(&self.raw) {
-            Ok(bytes) => Ok(Some(bytes)),
-            // No fw_cfg entry (or no qemu_fw_cfg module): the VM was given no config.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(ProviderError::Read {
-                path: self.raw.clone(),
-                source,
-            }),
-        }
+    fn acquire(&self, _: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
+        // Absent (no fw_cfg entry, no qemu_fw_cfg module, no file): no config was given.
+        read_optional(&self.raw)
     }
 
     fn describe(&self) -> String {

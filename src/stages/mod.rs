@@ -1,7 +1,6 @@
 //! The provisioning stages, run one per process in the order the dracut units give them:
 //! fetch-offline, fetch, kargs, disks, mount, files, umount.
 
-pub mod chain;
 pub mod disks;
 pub mod fetch;
 pub mod files;

@@ -19,10 +19,10 @@ mod signatures;
 use std::path::Path;
 use std::time::Duration;
 
-use super::chain::{self, ChainError, Network};
 use super::runtime::{self, RuntimeError};
 use super::StageContext;
 use crate::command::CommandError;
+use crate::pipeline::render::{self as chain, ChainError, Network};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiskError {

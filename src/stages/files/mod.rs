@@ -28,11 +28,11 @@ pub use passwd::{SshKeyLayout, LAYOUT_ENV, LAYOUT_KARG};
 pub use result::{Report, PREVIOUS_PATH, REPORT_PATH};
 pub use units::PRESET_PATH;
 
-use super::chain::{self, ChainError, Network};
 use super::runtime::{self, RuntimeError};
 use super::StageContext;
 use crate::command::CommandError;
 use crate::fetch::FetchError;
+use crate::pipeline::render::{self as chain, ChainError, Network};
 use owners::{OwnerError, Owners};
 use root::{Root, RootError};
 

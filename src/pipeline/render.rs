@@ -1,6 +1,7 @@
-//! Rendering a config: following `ignition.config.replace` and `ignition.config.merge`
-//! depth-first, as Ignition does. Each config's own timeouts, CAs and proxy govern the
-//! fetching of the configs it references.
+//! Step 3 of the pipeline, render: parse the verified root config and follow
+//! `ignition.config.replace` and `ignition.config.merge` depth-first, as Ignition does. Each
+//! config's own timeouts, CAs and proxy govern the fetching of the configs it references, and
+//! the trust policy (strict chain, allowed schemes) governs every fetch.
 
 use std::time::Duration;
 
@@ -78,6 +79,20 @@ fn show(chain: &[String]) -> String {
             .collect::<Vec<_>>()
             .join(" → ")
     }
+}
+
+/// The whole render step for the root config: parse what verification let through, then
+/// follow its references. `url` is where the root config came from, when it was a URL, so a
+/// reference back to it is a cycle.
+pub fn render_root(
+    bytes: &[u8],
+    url: Option<&str>,
+    network: Network,
+    policy: &FetchPolicy,
+) -> Result<Rendered, ChainError> {
+    let mut chain = root_chain(url);
+    let config = parse(bytes, &chain)?;
+    render(config, &mut chain, network, policy)
 }
 
 pub fn render(

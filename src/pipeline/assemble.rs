@@ -1,0 +1,139 @@
+//! Step 4 of the pipeline, assemble: merge the rendered user config over the base configs
+//! (`base.d/*.json` in name order), and hand the result to the later stages through the run
+//! directory.
+
+use std::path::Path;
+
+use kindling_spec::types::Resource;
+use kindling_spec::Config;
+
+use super::render::{self, ChainError, Network};
+use super::PipelineError;
+use crate::fetch::redact::redact;
+use crate::fetch::FetchPolicy;
+use crate::stages::runtime::{self, State};
+use crate::stages::{plan, StageContext};
+
+/// The config the later stages apply: the base configs with the user config over them.
+pub fn assemble(
+    ctx: &StageContext,
+    user: Option<Config>,
+    network: Network,
+    state: &mut State,
+) -> Result<Config, PipelineError> {
+    let base = base_config(&ctx.base_dir, network, &ctx.fetch_policy(), state)?;
+    let mut config = match user {
+        // Merging over nothing changes nothing, and would cost two JSON trees of the config.
+        Some(user) if base == Config::default() => user,
+        Some(user) => {
+            kindling_spec::merge::merge(&base, &user).map_err(|e| ChainError::Invalid {
+                chain: "base configs + user config".into(),
+                report: e.to_string(),
+            })?
+        }
+        None => base,
+    };
+    config.ignition.version = kindling_spec::SpecVersion::NEWEST.to_string();
+    if network == Network::Offline {
+        if let Some(what) = later_network_need(&config) {
+            // The later stages fetch these; the fetch stage brings the network up for them.
+            return Err(ChainError::NeedsNetwork { url: what }.into());
+        }
+    }
+    Ok(config)
+}
+
+/// Writes the plan, then config.json and state.json: a config.json on disk means the stages
+/// after may start. A stale neednet marker goes.
+pub fn write_run_dir(
+    run_dir: &Path,
+    config: &Config,
+    state: &State,
+) -> Result<(), runtime::RuntimeError> {
+    plan::write(run_dir, config)?;
+    runtime::write_config(run_dir, config, state)?;
+    let _ = std::fs::remove_file(runtime::neednet_path(run_dir));
+    Ok(())
+}
+
+/// Tells the dracut units that the fetch stage must run with the network up.
+pub fn write_neednet(run_dir: &Path) -> Result<(), runtime::RuntimeError> {
+    let path = runtime::neednet_path(run_dir);
+    std::fs::create_dir_all(run_dir)
+        .and_then(|()| std::fs::write(&path, b""))
+        .map_err(|source| runtime::RuntimeError::Write { path, source })
+}
+
+/// The first thing the later stages will need the network for: a remote file, append or LUKS
+/// key, or a clevis binding to a Tang server (or a custom pin that says it needs it).
+fn later_network_need(config: &Config) -> Option<String> {
+    let storage = &config.storage;
+    let remote = |r: &Resource| {
+        r.source
+            .as_deref()
+            .filter(|u| render::needs_network(u))
+            .map(redact)
+    };
+    storage
+        .files
+        .iter()
+        .flat_map(|f| std::iter::once(&f.contents).chain(&f.append))
+        .chain(storage.luks.iter().map(|l| &l.key_file))
+        .find_map(remote)
+        .or_else(|| {
+            storage.luks.iter().enumerate().find_map(|(i, l)| {
+                if let Some(t) = l.clevis.tang.first() {
+                    Some(format!(
+                        "the Tang server {} ($.storage.luks.{i})",
+                        redact(&t.url)
+                    ))
+                } else if l.clevis.custom.needs_network == Some(true) {
+                    Some(format!("the clevis pin of $.storage.luks.{i}"))
+                } else {
+                    None
+                }
+            })
+        })
+}
+
+/// `base.d/*.json` in name order, merged into one config that the user config goes over.
+fn base_config(
+    dir: &Path,
+    network: Network,
+    policy: &FetchPolicy,
+    state: &mut State,
+) -> Result<Config, PipelineError> {
+    let mut config = Config::default();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(config),
+        Err(source) => {
+            return Err(PipelineError::BaseDir {
+                dir: dir.display().to_string(),
+                source,
+            })
+        }
+    };
+    let mut paths: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let bytes = std::fs::read(&path).map_err(|source| PipelineError::BaseDir {
+            dir: path.display().to_string(),
+            source,
+        })?;
+        let mut chain = vec![path.display().to_string()];
+        let base = render::render(render::parse(&bytes, &chain)?, &mut chain, network, policy)?;
+        state.fetched.extend(base.fetched);
+        config = kindling_spec::merge::merge(&config, &base.config).map_err(|e| {
+            ChainError::Invalid {
+                chain: path.display().to_string(),
+                report: e.to_string(),
+            }
+        })?;
+    }
+    Ok(config)
+}
