@@ -14,7 +14,7 @@ use super::redact::redact;
 use super::{FetchError, FetchSettings, Fetcher};
 
 const MAX_REDIRECTS: usize = 10;
-const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+pub(super) const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Without `httpTotal`, retrying stops after this long.
 pub const DEFAULT_RETRY_WINDOW: Duration = Duration::from_secs(300);
@@ -136,13 +136,18 @@ pub(super) fn open(
             backoff.as_millis()
         );
         std::thread::sleep(jitter(backoff));
-        backoff = (backoff * 2).min(MAX_BACKOFF);
+        backoff = backoff_after(backoff);
         attempt += 1;
     }
 }
 
+/// The next backoff: doubled, up to the cap.
+pub(super) fn backoff_after(d: Duration) -> Duration {
+    (d * 2).min(MAX_BACKOFF)
+}
+
 /// Up to a quarter less than `d`, so that many machines booting at once spread out.
-fn jitter(d: Duration) -> Duration {
+pub(super) fn jitter(d: Duration) -> Duration {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |t| t.subsec_nanos());
@@ -218,7 +223,7 @@ fn follow(fetcher: &Fetcher, url: &str, extra: &HeaderMap) -> Result<Response, H
 }
 
 /// The error chain of a reqwest error, which names TLS and connection problems precisely.
-fn describe(err: reqwest::Error) -> String {
+pub(super) fn describe(err: reqwest::Error) -> String {
     let mut out = String::new();
     let mut cur: Option<&dyn std::error::Error> = Some(&err);
     while let Some(e) = cur {

@@ -7,6 +7,7 @@ mod data;
 pub mod hash;
 mod http;
 pub mod redact;
+pub mod request;
 mod tftp;
 
 use std::io::{self, Read, Write};

@@ -4,6 +4,7 @@
 //! A new platform is one new module and one line in [`for_platform`].
 
 mod file;
+pub mod metadata;
 mod qemu;
 mod url;
 
@@ -65,6 +66,9 @@ pub struct Environment {
     pub sysfs: PathBuf,
     /// `$KINDLING_CONFIG_FILE` or `$IGNITION_CONFIG_FILE`.
     pub config_file: Option<PathBuf>,
+    /// Tests only (`$KINDLING_TEST_METADATA_URL`): where the metadata stand-in listens; it
+    /// replaces the scheme, host and port of every metadata service URL.
+    pub metadata_url: Option<String>,
 }
 
 impl Environment {
@@ -76,7 +80,27 @@ impl Environment {
             sysfs: std::env::var_os("KINDLING_SYSFS")
                 .map_or_else(|| PathBuf::from("/sys"), PathBuf::from),
             config_file,
+            metadata_url: std::env::var("KINDLING_TEST_METADATA_URL")
+                .ok()
+                .filter(|u| !u.is_empty()),
         }
+    }
+
+    /// A metadata service URL, pointed at the test stand-in when one is set.
+    pub fn metadata_url(&self, production: &str) -> String {
+        let Some(base) = &self.metadata_url else {
+            return production.to_owned();
+        };
+        let Ok(url) = reqwest::Url::parse(production) else {
+            return production.to_owned();
+        };
+        let mut out = base.trim_end_matches('/').to_owned();
+        out.push_str(url.path());
+        if let Some(q) = url.query() {
+            out.push('?');
+            out.push_str(q);
+        }
+        out
     }
 }
 
