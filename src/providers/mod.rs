@@ -3,9 +3,14 @@
 //!
 //! A new platform is one new module and one line in [`for_platform`].
 
+mod akamai;
+mod aws;
 mod file;
+mod gcp;
 pub mod metadata;
 mod qemu;
+mod scaleway;
+mod simple;
 mod url;
 
 use std::path::PathBuf;
@@ -146,7 +151,14 @@ pub fn for_platform(id: &str, env: &Environment) -> Result<Box<dyn Provider>, Pr
         "qemu" => Ok(Box::new(QemuProvider::new(env))),
         // metal: the config only ever comes from kindling.config.url.
         "metal" => Ok(Box::new(NoConfig("metal"))),
-        other => Err(ProviderError::UnknownPlatform(other.to_owned())),
+        "aws" => Ok(Box::new(aws::AwsProvider)),
+        "gcp" => Ok(Box::new(gcp::GcpProvider)),
+        "akamai" => Ok(Box::new(akamai::AkamaiProvider)),
+        "scaleway" => Ok(Box::new(scaleway::ScalewayProvider)),
+        other => match simple::service(other) {
+            Some(service) => Ok(Box::new(service)),
+            None => Err(ProviderError::UnknownPlatform(other.to_owned())),
+        },
     }
 }
 
