@@ -91,8 +91,33 @@ pub fn render_root(
     policy: &FetchPolicy,
 ) -> Result<Rendered, ChainError> {
     let mut chain = root_chain(url);
+    if let Some(kind) = not_an_ignition_config(bytes) {
+        // Ignition 2.26 fails on these too (its parser finds no JSON); say what it is.
+        return Err(ChainError::Invalid {
+            chain: show(&chain),
+            report: format!(
+                "error: this is {kind}, not an Ignition config: Kindling reads only Ignition JSON \
+                 (spec 3.x, or 2.x/1 for Flatcar); write the config in Butane YAML and transpile \
+                 it with flint, or give the instance an Ignition config as user data"
+            ),
+        });
+    }
     let config = parse(bytes, &chain)?;
     render(config, &mut chain, network, policy)
+}
+
+/// Recognises the user data that other first-boot tools read: cloud-init's formats.
+fn not_an_ignition_config(bytes: &[u8]) -> Option<&'static str> {
+    let start = bytes.trim_ascii_start();
+    if start.starts_with(b"#cloud-config") {
+        Some("a cloud-config (#cloud-config)")
+    } else if start.starts_with(b"#!") {
+        Some("a shell script (#!)")
+    } else if start.starts_with(b"Content-Type: multipart/") {
+        Some("a cloud-init MIME multipart archive")
+    } else {
+        None
+    }
 }
 
 pub fn render(

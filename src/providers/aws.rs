@@ -64,7 +64,7 @@ pub fn session_token(imds: &MetadataService<'_>) -> Result<Option<String>, Provi
                 )),
             }
         }
-        403 | 404 | 405 => {
+        403..=405 => {
             log::info!(
                 "the IMDSv2 token request got HTTP {}; reading user data the IMDSv1 way",
                 answer.status

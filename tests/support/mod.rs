@@ -11,6 +11,7 @@ pub mod fake_systemd;
 pub mod loopdev;
 pub mod pgp;
 pub mod stage;
+pub mod standin;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

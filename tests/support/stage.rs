@@ -5,13 +5,18 @@ use std::process::{Command, Output};
 
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// `--config-timeout` for the stages (20 s unless a test needs a shorter budget).
+    pub config_timeout: u32,
 }
 
 impl Env {
     pub fn new(cmdline: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("cmdline"), cmdline).expect("cmdline");
-        Env { dir }
+        Env {
+            dir,
+            config_timeout: 20,
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -57,7 +62,7 @@ impl Env {
             .arg("--base-dir")
             .arg(self.path("base.d"))
             .arg("--config-timeout")
-            .arg("20")
+            .arg(self.config_timeout.to_string())
             .arg("--device-timeout")
             .arg("3")
             .env_remove("KINDLING_CONFIG_FILE")
