@@ -33,6 +33,10 @@ installkernel() {
     hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear dm_mod dm_crypt =crypto
     # The TPM: measured configs and clevis tpm2 bindings.
     hostonly='' instmods =drivers/char/tpm
+    # Config drives and OVF CD-ROMs (openstack, cloudstack, nutanix, powervs, kubevirt,
+    # ibmcloud, proxmoxve: config-2/cidata; azure, azurestack: udf or iso9660): the CD-ROM
+    # drivers and the filesystems they carry.
+    hostonly='' instmods sr_mod cdrom ahci ata_piix isofs udf vfat nls_cp437 nls_iso8859_1 nls_utf8
 }
 
 # Clevis bindings (storage.luks.*.clevis), when the build host has clevis (Debian: clevis
@@ -88,6 +92,10 @@ install() {
     inst_rules 10-dm.rules 13-dm-disk.rules 55-dm.rules 60-persistent-storage-dm.rules 95-dm-notify.rules || :
     inst_rules "$moddir/11-kindling-dm-persist.rules"
     inst_simple "$systemdsystemunitdir/modprobe@.service"
+    # A config drive on a CD-ROM gets its /dev/disk/by-label link only once cdrom_id has said
+    # there is a medium; blkid finds the OVF CD-ROM of azure/azurestack by filesystem type.
+    inst_rules 60-cdrom_id.rules || :
+    inst_multiple -o /usr/lib/udev/cdrom_id /lib/udev/cdrom_id blkid
     install_clevis
 
     # CA bundle for https configs (Debian and Fedora locations).

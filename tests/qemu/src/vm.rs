@@ -62,6 +62,11 @@ pub struct Vm<'a> {
     /// A config for `-fw_cfg name=opt/com.coreos/config`.
     pub fw_cfg: Option<PathBuf>,
     pub net: Net,
+    /// The user network's own prefix instead of QEMU's 10.0.2.0/24 (`net=`), so the guest
+    /// can reach a forward at a cloud's metadata address (169.254.169.254).
+    pub net_prefix: Option<String>,
+    /// An image in a CD-ROM drive (a config drive or an OVF environment).
+    pub cdrom: Option<PathBuf>,
     pub timeout: Duration,
     pub console_log: PathBuf,
 }
@@ -82,6 +87,8 @@ impl<'a> Vm<'a> {
             cmdline: Vec::new(),
             fw_cfg: None,
             net: Net::None,
+            net_prefix: None,
+            cdrom: None,
             timeout: Duration::from_secs(
                 std::env::var("KINDLING_QEMU_TIMEOUT")
                     .ok()
@@ -142,6 +149,18 @@ impl<'a> Vm<'a> {
 
     pub fn fw_cfg(mut self, config: &Path) -> Self {
         self.fw_cfg = Some(config.to_owned());
+        self
+    }
+
+    /// The user network's prefix, e.g. `169.254.169.0/24` for a cloud metadata address.
+    pub fn net_prefix(mut self, prefix: &str) -> Self {
+        self.net_prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// `image` in a CD-ROM drive on the machine's AHCI controller (/dev/sr0).
+    pub fn cdrom(mut self, image: &Path) -> Self {
+        self.cdrom = Some(image.to_owned());
         self
     }
 
@@ -209,6 +228,17 @@ impl<'a> Vm<'a> {
             args.push("-drive".into());
             args.push(format!("file={},if=virtio,format=raw", image.display()));
         }
+        if let Some(image) = &self.cdrom {
+            args.extend([
+                "-drive".into(),
+                format!(
+                    "file={},if=none,id=cd0,media=cdrom,readonly=on,format=raw",
+                    image.display()
+                ),
+                "-device".into(),
+                "ide-cd,drive=cd0,bus=ide.1".into(),
+            ]);
+        }
         if self.tpm {
             let sock = self.tpm_dir().join("sock");
             args.extend([
@@ -234,6 +264,9 @@ impl<'a> Vm<'a> {
         } = &self.net
         {
             let mut netdev = "user,id=n0,restrict=on".to_owned();
+            if let Some(prefix) = &self.net_prefix {
+                let _ = write!(netdev, ",net={prefix}");
+            }
             for (guest, port) in guestfwd {
                 let _ = write!(netdev, ",guestfwd=tcp:{guest}-tcp:127.0.0.1:{port}");
             }
