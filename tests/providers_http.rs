@@ -297,3 +297,11 @@ fn nix_is_root() -> bool {
         .lines()
         .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
 }
+
+#[test]
+fn an_unknown_platform_id_is_refused_with_the_valid_ones() {
+    let env = Env::new("kindling.platform.id=aws-typo");
+    let out = env.stage("fetch-offline", &[]);
+    assert_fails(&out, "platform \"aws-typo\" is unknown");
+    assert!(stderr(&out).contains("aws, azure"), "{}", stderr(&out));
+}

@@ -27,9 +27,7 @@ use crate::verify::policy::Policy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
-    #[error(
-        "platform {0:?} is not supported: use metal, qemu or file (or set kindling.config.url)"
-    )]
+    #[error("platform {0:?} is unknown: kindling.platform.id takes one of the ids Ignition 2.26 knows: {known} (or set kindling.config.url)", known = PLATFORMS.join(", "))]
     UnknownPlatform(String),
     #[error("reading the config from {path} failed: {source}")]
     Read {
@@ -48,6 +46,41 @@ pub enum ProviderError {
         limit: u64,
     },
 }
+
+/// Every `ignition.platform.id` Ignition 2.26 knows, which Kindling takes under the same names.
+pub const PLATFORMS: &[&str] = &[
+    "akamai",
+    "aliyun",
+    "applehv",
+    "aws",
+    "azure",
+    "azurestack",
+    "brightbox",
+    "cloudstack",
+    "digitalocean",
+    "exoscale",
+    "file",
+    "gcp",
+    "hetzner",
+    "hyperv",
+    "ibmcloud",
+    "kubevirt",
+    "metal",
+    "nutanix",
+    "nvidiabluefield",
+    "openstack",
+    "oraclecloud",
+    "packet",
+    "powervs",
+    "proxmoxve",
+    "qemu",
+    "scaleway",
+    "upcloud",
+    "virtualbox",
+    "vmware",
+    "vultr",
+    "zvm",
+];
 
 /// What a provider found.
 #[derive(Debug, PartialEq, Eq)]
