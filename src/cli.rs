@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Exit code for a config that is not valid.
 pub const EXIT_INVALID: u8 = 1;
@@ -19,6 +19,59 @@ pub const EXIT_USAGE: u8 = 2;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The stage commands and the options each one reads; every stage accepts all of
+/// [`StageArgs`] (scripts and units pass them alike), but shows only its own in `--help`.
+pub const STAGES: &[(&str, &[&str])] = &[
+    ("fetch-offline", FETCH_OPTIONS),
+    ("fetch", FETCH_OPTIONS),
+    ("kargs", &["run_dir", "device_timeout"]),
+    ("disks", &["run_dir", "trust_dir", "device_timeout"]),
+    ("mount", &["root", "run_dir", "device_timeout"]),
+    ("files", &["root", "run_dir", "trust_dir", "cmdline_file"]),
+    ("umount", &["root", "run_dir"]),
+];
+
+const FETCH_OPTIONS: &[&str] = &[
+    "platform",
+    "run_dir",
+    "trust_dir",
+    "cmdline_file",
+    "base_dir",
+    "config_timeout",
+];
+
+impl Cli {
+    /// The command line as users see it: `validate` and `verify` listed as commands, the
+    /// stages under their own heading (the initramfs units run them), each stage's help
+    /// showing only the options it reads.
+    pub fn command_for_help() -> clap::Command {
+        let mut cmd = Self::command();
+        let mut stages = String::from(
+            "Stage commands (the initramfs's kindling-<stage>.service units run these, in this order, on a first boot):\n",
+        );
+        for (name, uses) in STAGES {
+            cmd = cmd.mut_subcommand(*name, |mut sub| {
+                let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+                stages.push_str(&format!("  {name:<14} {about}\n"));
+                let ids: Vec<String> = sub
+                    .get_arguments()
+                    .map(|a| a.get_id().to_string())
+                    .collect();
+                for id in ids.iter().filter(|id| !uses.contains(&id.as_str())) {
+                    sub = sub.mut_arg(id, |a| a.hide(true));
+                }
+                sub.hide(true)
+            });
+        }
+        cmd.after_help(stages.trim_end().to_owned())
+    }
+
+    pub fn parse_args() -> Self {
+        let matches = Self::command_for_help().get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
 }
 
 #[derive(Debug, Subcommand)]

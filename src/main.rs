@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use kindling::cli::{Cli, Command};
 
 fn main() -> ExitCode {
@@ -13,7 +12,7 @@ fn main() -> ExitCode {
     // With RUST_LOG=debug the journal shows when the process got this far: at boot, the time
     // from systemd's "Starting" to this line is the cost of starting the engine.
     log::debug!("engine started");
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let result = match cli.command {
         Command::Validate(args) => kindling::commands::validate::run(&args),
         Command::Verify(args) => kindling::commands::verify::run(&args),

@@ -167,3 +167,77 @@ fn usage_errors_exit_two() {
     let out = kindling(&["validate", "/"], b"");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn help_lists_stage_commands_under_their_own_heading() {
+    let out = kindling(&["--help"], b"");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (commands, stages) = text
+        .split_once("Stage commands (the initramfs's kindling-<stage>.service units run these")
+        .unwrap_or_else(|| panic!("no stage heading in:\n{text}"));
+    assert!(
+        commands.contains("validate") && commands.contains("verify"),
+        "{text}"
+    );
+    assert!(
+        !commands.contains("fetch-offline"),
+        "stages are listed apart: {text}"
+    );
+    for stage in [
+        "fetch-offline",
+        "fetch",
+        "kargs",
+        "disks",
+        "mount",
+        "files",
+        "umount",
+    ] {
+        assert!(stages.contains(&format!("  {stage} ")), "{stage} in {text}");
+    }
+}
+
+#[test]
+fn each_stage_shows_only_the_options_it_reads_but_accepts_all() {
+    let help = |stage: &str| {
+        String::from_utf8_lossy(&kindling(&[stage, "--help"], b"").stdout).into_owned()
+    };
+    let umount = help("umount");
+    assert!(
+        umount.contains("--root") && umount.contains("--run-dir"),
+        "{umount}"
+    );
+    for unused in [
+        "--config-timeout",
+        "--platform",
+        "--device-timeout",
+        "--base-dir",
+    ] {
+        assert!(!umount.contains(unused), "umount shows {unused}: {umount}");
+    }
+    let fetch = help("fetch-offline");
+    assert!(
+        fetch.contains("--platform") && fetch.contains("--config-timeout"),
+        "{fetch}"
+    );
+    assert!(
+        !fetch.contains("--device-timeout") && !fetch.contains("--root"),
+        "{fetch}"
+    );
+    // The units pass --platform to every stage: hidden options still parse.
+    let out = kindling(
+        &[
+            "umount",
+            "--platform",
+            "qemu",
+            "--config-timeout",
+            "5",
+            "--help",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
