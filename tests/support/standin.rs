@@ -25,7 +25,15 @@ impl Standin {
     /// Serves `platform` with `userdata` (`None`: the user-data route answers 404).
     pub fn start(platform: &str, userdata: Option<&[u8]>, faults: &[&str]) -> Standin {
         let dir = tempfile::tempdir().expect("tempdir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/standins/metadata.py");
+        // The engine's tests and the QEMU crate (tests/qemu) both use it.
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let script = [
+            manifest.join("tests/standins/metadata.py"),
+            manifest.join("../standins/metadata.py"),
+        ]
+        .into_iter()
+        .find(|p| p.is_file())
+        .expect("tests/standins/metadata.py");
         let port_file = dir.path().join("port");
         let log = dir.path().join("requests.jsonl");
         let mut cmd = Command::new("python3");
@@ -45,11 +53,14 @@ impl Standin {
         for f in faults {
             cmd.arg("--fault").arg(f);
         }
-        let child = cmd.spawn().expect("python3 runs the stand-in");
+        let mut child = cmd.spawn().expect("python3 runs the stand-in");
         let started = Instant::now();
         let port = loop {
             if let Ok(text) = std::fs::read_to_string(&port_file) {
                 break text.trim().parse().expect("port");
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the metadata stand-in exited at once ({status})");
             }
             assert!(
                 started.elapsed() < Duration::from_secs(20),
