@@ -831,3 +831,16 @@ fn kept_files_keep_their_inode_and_their_hard_links() {
     );
     assert_eq!(case.node("/etc/shared-too").mode, 0o640);
 }
+
+// Issue 15, item 13: a plain `..` in a path was reported as a link that does not exist.
+#[test]
+fn a_dot_dot_climbing_above_the_root_is_named_as_such() {
+    root_only!("a_dot_dot_climbing_above_the_root_is_named_as_such");
+    let mut case = Case::new();
+    let out = case.fails(
+        &config(json!({"storage": {"links": [
+            {"path": "/h", "hard": true, "target": "/etc/../../outside/keep.txt"}]}})),
+        "the .. in /etc/../.. climbs above the root",
+    );
+    assert!(!out.stderr.contains("the link"), "{out}");
+}
