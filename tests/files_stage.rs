@@ -832,6 +832,33 @@ fn kept_files_keep_their_inode_and_their_hard_links() {
     assert_eq!(case.node("/etc/shared-too").mode, 0o640);
 }
 
+// Issue 15, item 6: a name that looks like an option used to reach useradd as one.
+#[test]
+fn user_and_group_names_that_look_like_options_are_refused() {
+    root_only!("user_and_group_names_that_look_like_options_are_refused");
+    let mut case = Case::new();
+    let before = (case.read("/etc/passwd"), case.read("/etc/group"));
+    case.fails(
+        &config(json!({"passwd": {
+            "groups": [{"name": "fine"}],
+            "users": [{"name": "core"}, {"name": "--help"}]}})),
+        "$.passwd.users.1.name: the user name \"--help\" starts with -",
+    );
+    case.fails(
+        &config(json!({"passwd": {"groups": [{"name": "-g"}]}})),
+        "$.passwd.groups.0.name: the group name \"-g\" starts with -",
+    );
+    case.fails(
+        &config(json!({"passwd": {"users": [{"name": "-r", "shouldExist": false}]}})),
+        "$.passwd.users.0.name",
+    );
+    assert_eq!(
+        (case.read("/etc/passwd"), case.read("/etc/group")),
+        before,
+        "nothing may be created before the names are checked"
+    );
+}
+
 // Issue 15, item 13: a plain `..` in a path was reported as a link that does not exist.
 #[test]
 fn a_dot_dot_climbing_above_the_root_is_named_as_such() {
