@@ -5,7 +5,8 @@
 //! on our behalf. Links met on the way are read and resolved here, chroot-style, as Ignition's
 //! `JoinPath` does and as the booted system will see them: an absolute target starts again
 //! at the root, a relative one from the link's directory. `..` moves back through the
-//! directories actually walked. The last component of a node path is never followed.
+//! directories actually walked; a `..` of the path itself that would climb above the root
+//! is refused and named as such. The last component of a node path is never followed.
 //!
 //! Two kinds of link are refused outright because only an escape attempt needs them: a link
 //! that climbs above the root with `..`, and a link that resolves to the root directory
