@@ -240,4 +240,38 @@ fn each_stage_shows_only_the_options_it_reads_but_accepts_all() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+// Issue 15, item 8: 4294967295 is -1 to chown and useradd ("leave unchanged"), so a config
+// asking for it would be applied as something else.
+#[test]
+fn the_id_that_means_unchanged_is_refused() {
+    for (config, path) in [
+        (
+            r#"{"ignition":{"version":"3.6.0"},"storage":{"files":[{"path":"/x","user":{"id":4294967295}}]}}"#,
+            "$.storage.files.0.user.id",
+        ),
+        (
+            r#"{"ignition":{"version":"3.6.0"},"storage":{"directories":[{"path":"/d","group":{"id":4294967295}}]}}"#,
+            "$.storage.directories.0.group.id",
+        ),
+        (
+            r#"{"ignition":{"version":"3.6.0"},"storage":{"links":[{"path":"/l","target":"/x","user":{"id":-1}}]}}"#,
+            "$.storage.links.0.user.id",
+        ),
+        (
+            r#"{"ignition":{"version":"3.6.0"},"passwd":{"users":[{"name":"core","uid":4294967295}]}}"#,
+            "$.passwd.users.0.uid",
+        ),
+        (
+            r#"{"ignition":{"version":"3.6.0"},"passwd":{"groups":[{"name":"g","gid":4294967296}]}}"#,
+            "$.passwd.groups.0.gid",
+        ),
+    ] {
+        let out = assert_invalid(config.as_bytes(), &format!("error at {path}"));
+        assert!(out.contains("0 to 4294967294"), "{out}");
+    }
+    let (code, stdout, _) = validate_stdin(
+        br#"{"ignition":{"version":"3.6.0"},"passwd":{"users":[{"name":"core","uid":4294967294}]}}"#,
+    );
+    assert_eq!((code, stdout.as_str()), (0, ""));
 }

@@ -6,6 +6,7 @@
 
 mod dups;
 mod filesystems;
+mod ids;
 mod ignition;
 mod luks;
 mod nodes;
@@ -45,6 +46,7 @@ pub(crate) fn validate(version: SpecVersion, config: &Config, report: &mut Repor
     nodes::systemd_conflicts(&mut ctx, config);
     systemd::template_install_sections(&mut ctx, &config.systemd);
     ignition::validate(&mut ctx, &config.ignition);
+    ids::passwd(&mut ctx, &config.passwd);
     nodes::validate(&mut ctx, &config.storage);
     partitions::validate(&mut ctx, &config.storage.disks);
     filesystems::validate(&mut ctx, &config.storage);
