@@ -240,6 +240,7 @@ fn each_stage_shows_only_the_options_it_reads_but_accepts_all() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
 
 // Issue 15, item 8: 4294967295 is -1 to chown and useradd ("leave unchanged"), so a config
 // asking for it would be applied as something else.
