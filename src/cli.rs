@@ -39,6 +39,7 @@ const FETCH_OPTIONS: &[&str] = &[
     "trust_dir",
     "cmdline_file",
     "base_dir",
+    "config_dirs",
     "config_timeout",
 ];
 
@@ -130,9 +131,18 @@ pub struct StageArgs {
     /// The kernel command line to read.
     #[arg(long, value_name = "FILE", default_value = "/proc/cmdline")]
     pub cmdline_file: PathBuf,
-    /// Base configs merged under the user config.
-    #[arg(long, value_name = "DIR", default_value = "/usr/lib/kindling/base.d")]
-    pub base_dir: PathBuf,
+    /// Only this directory's *.json as base configs, instead of base.d/ and
+    /// base.platform.d/<platform>/ in the config directories.
+    #[arg(long, value_name = "DIR")]
+    pub base_dir: Option<PathBuf>,
+    /// Where system configs (user.ign, base.d/, base.platform.d/<platform>/) are looked for,
+    /// highest priority first (repeat the option for several).
+    #[arg(
+        long = "config-dir",
+        value_name = "DIR",
+        default_values = crate::providers::system::CONFIG_DIRS
+    )]
+    pub config_dirs: Vec<PathBuf>,
     /// Give up on getting the root config and everything it references after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub config_timeout: u64,

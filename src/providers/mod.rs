@@ -11,6 +11,7 @@ pub mod metadata;
 mod qemu;
 mod scaleway;
 mod simple;
+pub mod system;
 mod url;
 
 use std::path::PathBuf;
@@ -164,17 +165,26 @@ pub trait Provider: std::fmt::Debug {
     fn describe(&self) -> String;
 }
 
-/// The provider for this boot: a config URL on the command line wins over the platform's own
-/// source, as it always has for Kindling (Ignition reads it on metal only).
+/// The provider for this boot, in Ignition's order: a config URL on the command line (on any
+/// platform, as it always has been for Kindling; Ignition reads it on metal only), then a
+/// system `user.ign`, then the platform's own source.
 pub fn for_boot(
     platform: &str,
     cmdline: &Cmdline,
     env: &Environment,
+    config_dirs: &[PathBuf],
 ) -> Result<Box<dyn Provider>, ProviderError> {
-    match cmdline.value("config.url").filter(|u| !u.is_empty()) {
-        Some(url) => Ok(Box::new(UrlProvider::new(url, cmdline.value("config.sig")))),
-        None => for_platform(platform, env),
+    if let Some(url) = cmdline.value("config.url").filter(|u| !u.is_empty()) {
+        return Ok(Box::new(UrlProvider::new(url, cmdline.value("config.sig"))));
     }
+    if let Some(system) = system::SystemProvider::find(config_dirs) {
+        log::info!(
+            "{} preempts the {platform} platform's config",
+            system.path().display()
+        );
+        return Ok(Box::new(system));
+    }
+    for_platform(platform, env)
 }
 
 /// The provider for a `kindling.platform.id` value.

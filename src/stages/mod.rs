@@ -23,8 +23,12 @@ pub struct StageContext {
     pub run_dir: PathBuf,
     /// Policy and certificates (normally /etc/kindling).
     pub trust_dir: PathBuf,
-    /// Base configs merged under the user config (normally /usr/lib/kindling/base.d).
-    pub base_dir: PathBuf,
+    /// When set, the only directory of base configs (`--base-dir`); otherwise base.d/ and
+    /// base.platform.d/<platform>/ in `config_dirs`.
+    pub base_dir: Option<PathBuf>,
+    /// System config directories, highest priority first (`/run`, `/etc`, `/usr/lib`, each
+    /// under Kindling's name and then Ignition's).
+    pub config_dirs: Vec<PathBuf>,
     pub cmdline: Cmdline,
     /// The platform id: the flag, else `kindling.platform.id`, else `metal`.
     pub platform: String,

@@ -37,10 +37,15 @@ fn aws_boot(
         .arg("kindling.firstboot")
         .arg("kindling.platform.id=aws")
         .net_prefix("169.254.169.0/24")
+        // A command per connection: a plain guestfwd serves one connection, and IMDSv2 makes
+        // two (the token PUT, then the GET).
         .net(Net::Restricted {
-            guestfwd: vec![("169.254.169.254:80".to_owned(), standin.port)],
+            guestfwd: vec![],
             hostfwd: vec![],
-            guestcmd: vec![],
+            guestcmd: vec![(
+                "169.254.169.254:80".to_owned(),
+                format!("socat - TCP:127.0.0.1:{}", standin.port),
+            )],
         })
         .boot();
     (boot, image)
