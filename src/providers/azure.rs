@@ -129,6 +129,7 @@ impl AzureProvider {
                     let mounted = match Mounted::mount(&device, &drive, Some(fstype)) {
                         Ok(m) => m,
                         Err(e) => {
+                            let e = drive::chain(&e);
                             log::warn!("{}: {e}", self.platform);
                             tried.push(format!("{} ({fstype}): {e}", device.display()));
                             continue;

@@ -28,7 +28,7 @@ pub enum DriveError {
         link: PathBuf,
         secs: u64,
     },
-    #[error("mounting the {drive} ({}) read-only failed: its filesystem is damaged or of a type this kernel cannot mount (look at it with `blkid -p {}`)\n{source}", device.display(), device.display())]
+    #[error("mounting the {drive} ({}) read-only failed: its filesystem is damaged or of a type this kernel cannot mount (look at it with `blkid -p {}`)", device.display(), device.display())]
     Mount {
         drive: String,
         device: PathBuf,
@@ -66,6 +66,22 @@ impl From<DriveError> for super::ProviderError {
     fn from(e: DriveError) -> Self {
         super::ProviderError::Drive(Box::new(e))
     }
+}
+
+/// An error and its causes on one line each, a cause left out when the text above already
+/// shows it.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let shown = s.to_string();
+        if !text.contains(&shown) {
+            text.push_str("\n  caused by: ");
+            text.push_str(&shown);
+        }
+        source = s.source();
+    }
+    text
 }
 
 fn tried_suffix(tried: &[String]) -> String {

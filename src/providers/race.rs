@@ -70,6 +70,7 @@ pub fn first_success(platform: &str, contenders: Vec<Contender>) -> Outcome {
                 break;
             }
             Err(e) => {
+                let e = drive::chain(&e);
                 log::warn!("{platform}: {name}: {e}");
                 failures.push(format!("{name}: {e}"));
             }
