@@ -33,6 +33,9 @@ installkernel() {
     hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear dm_mod dm_crypt =crypto
     # The TPM: measured configs and clevis tpm2 bindings.
     hostonly='' instmods =drivers/char/tpm
+    # Config drives (openstack, cloudstack, nutanix, powervs, kubevirt, ibmcloud, proxmoxve)
+    # and the Azure OVF CD-ROM: the CD-ROM drivers and the filesystems drives come in.
+    hostonly='' instmods sr_mod cdrom isofs udf vfat nls_cp437 nls_iso8859_1 nls_utf8
 }
 
 # Clevis bindings (storage.luks.*.clevis), when the build host has clevis (Debian: clevis

@@ -10,8 +10,8 @@
 //!
 //! Differences from Ignition: devices are listed from sysfs and probed with libblkid rather
 //! than asked for by blkid tag, and there is no CD-ROM drive-status ioctl (that needs unsafe
-//! code): a drive without a disc has no filesystem to find, so it is passed over just the
-//! same. Ignition looks for the CD-ROM forever; Kindling looks until the config budget is
+//! code): a drive without a disc has size 0 in sysfs and is not probed, so it is passed over
+//! just the same. Ignition looks for the CD-ROM forever; Kindling looks until the config budget is
 //! spent, then fails naming the devices it tried.
 
 use std::collections::HashSet;

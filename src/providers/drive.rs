@@ -327,13 +327,19 @@ pub fn wait_limit(ignition: Option<Duration>, budget: Duration) -> Duration {
     ignition.map_or(bounded, |d| d.min(bounded))
 }
 
-/// The block devices the kernel has, as `/dev/<name>`, from `<sysfs>/class/block`.
+/// The block devices the kernel has, as `/dev/<name>`, from `<sysfs>/class/block`, less
+/// those of size 0: a CD-ROM drive without a disc, an unattached loop or nbd device. (That
+/// stands in for Ignition's CD-ROM drive-status ioctl, which would need unsafe code, and
+/// spares probing devices that only log I/O errors when opened.)
 pub fn block_devices(sysfs: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(sysfs.join("class/block")) else {
         return Vec::new();
     };
+    let empty =
+        |dir: &Path| std::fs::read_to_string(dir.join("size")).is_ok_and(|s| s.trim() == "0");
     let mut devices: Vec<PathBuf> = entries
         .flatten()
+        .filter(|e| !empty(&e.path()))
         .map(|e| Path::new("/dev").join(e.file_name()))
         .collect();
     devices.sort();
@@ -435,6 +441,24 @@ mod tests {
             wait_limit(Some(Duration::from_secs(30)), Duration::from_secs(120)),
             Duration::from_secs(30)
         );
+    }
+
+    #[test]
+    fn devices_without_media_are_not_listed() {
+        let sys = std::env::temp_dir().join(format!("kindling-sysfs-test-{}", std::process::id()));
+        for (name, size) in [("sr0", Some("0\n")), ("sr1", Some("1400\n")), ("vdb", None)] {
+            let dir = sys.join("class/block").join(name);
+            std::fs::create_dir_all(&dir).expect("dir");
+            if let Some(size) = size {
+                std::fs::write(dir.join("size"), size).expect("size");
+            }
+        }
+        assert_eq!(
+            block_devices(&sys),
+            [PathBuf::from("/dev/sr1"), PathBuf::from("/dev/vdb")]
+        );
+        std::fs::remove_dir_all(&sys).expect("cleanup");
+        assert!(block_devices(&sys).is_empty());
     }
 
     #[test]
