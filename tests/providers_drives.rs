@@ -17,6 +17,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::loopdev::{run_ok, LoopDisk};
+use support::pgp::Key;
 use support::stage::{stderr, Env};
 
 const CONFIG: &str = r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/drive","contents":{"source":"data:,from-the-drive"}}]}}"#;
@@ -927,4 +928,42 @@ fn azurestack_without_a_cdrom_fails_after_the_budget() {
         &out,
         &["no azurestack OVF CD-ROM (a udf or iso9660 filesystem with ovf-env.xml) appeared within"],
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Signed user data: the initramfs policy decides, whatever the drive
+
+#[test]
+fn signed_user_data_on_a_drive_is_verified_and_unsigned_refused() {
+    let fs = mountable_drive_fs();
+    let key = Key::new("ops");
+    let policy = Some(r#"{"require":"signature"}"#);
+    let signed = key.message(CONFIG.as_bytes(), true, false);
+    let disk = drive(fs, "cidata", &[("user-data", &signed)]);
+    let run = Run::new("kubevirt");
+    run.env.trust(policy, &[("ops.asc", &key.public_armored())]);
+    run.label("cidata", &disk);
+    let out = run.stage("fetch-offline");
+    assert_ok(&out);
+    assert_eq!(files(&run.config()), ["/etc/drive"]);
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(run.env.run_dir().join("state.json")).expect("state.json"),
+    )
+    .expect("json");
+    assert_eq!(state["signer"], key.fingerprint());
+    assert_unmounted(&out, &disk, 1);
+    drop(disk);
+
+    let disk = drive(
+        fs,
+        "config-2",
+        &[("openstack/latest/user_data", CONFIG.as_bytes())],
+    );
+    let run = Run::new("nutanix");
+    run.env.trust(policy, &[("ops.asc", &key.public_armored())]);
+    run.label("config-2", &disk);
+    let out = run.stage("fetch-offline");
+    assert_fails(&out, &["it is not signed"]);
+    assert!(!run.env.run_dir().join("config.json").exists());
+    assert_unmounted(&out, &disk, 1);
 }
