@@ -5,10 +5,19 @@
 
 mod akamai;
 mod aws;
+mod azure;
+mod cloudstack;
+mod drive;
 mod file;
 mod gcp;
+mod ibmcloud;
+mod kubevirt;
 pub mod metadata;
+mod nutanix;
+mod openstack;
+mod proxmoxve;
 mod qemu;
+mod race;
 mod scaleway;
 mod simple;
 pub mod system;
@@ -40,6 +49,11 @@ pub enum ProviderError {
     /// A fetch from a URL (the karg URL, a metadata service) failed; `what` says which.
     #[error("fetching {what} failed: {source}")]
     Fetch { what: String, source: FetchError },
+    #[error(transparent)]
+    Drive(Box<drive::DriveError>),
+    /// Every source of a platform that asks several at once failed.
+    #[error("no source of the {platform} config answered:\n{failures}")]
+    NoSource { platform: String, failures: String },
     #[error("the config from {source_name} is {size} bytes, larger than the limit of {limit} bytes (raise maxConfigBytes in the trust policy if it is meant to be this big)")]
     TooLarge {
         source_name: String,
@@ -108,6 +122,12 @@ pub struct Environment {
     /// Tests only (`$KINDLING_TEST_METADATA_URL`): where the metadata stand-in listens; it
     /// replaces the scheme, host and port of every metadata service URL.
     pub metadata_url: Option<String>,
+    /// Where filesystems are linked by label, normally `/dev/disk/by-label`; tests set
+    /// `$KINDLING_TEST_DISK_BY_LABEL` so that they never meet the host's real labels.
+    pub by_label_dir: PathBuf,
+    /// systemd-networkd's DHCP leases, normally `/run/systemd/netif/leases`; tests set
+    /// `$KINDLING_TEST_NETIF_LEASES`.
+    pub leases_dir: PathBuf,
 }
 
 impl Environment {
@@ -122,7 +142,26 @@ impl Environment {
             metadata_url: std::env::var("KINDLING_TEST_METADATA_URL")
                 .ok()
                 .filter(|u| !u.is_empty()),
+            by_label_dir: std::env::var_os("KINDLING_TEST_DISK_BY_LABEL")
+                .map_or_else(|| PathBuf::from(drive::BY_LABEL_DIR), PathBuf::from),
+            leases_dir: std::env::var_os("KINDLING_TEST_NETIF_LEASES")
+                .map_or_else(|| PathBuf::from(cloudstack::LEASES_DIR), PathBuf::from),
         }
+    }
+
+    /// [`Environment::by_label_dir`], the real one when unset.
+    pub fn by_label_dir(&self) -> PathBuf {
+        or_default(&self.by_label_dir, drive::BY_LABEL_DIR)
+    }
+
+    /// [`Environment::leases_dir`], the real one when unset.
+    pub fn leases_dir(&self) -> PathBuf {
+        or_default(&self.leases_dir, cloudstack::LEASES_DIR)
+    }
+
+    /// [`Environment::sysfs`], the real one when unset.
+    pub fn sysfs(&self) -> PathBuf {
+        or_default(&self.sysfs, "/sys")
     }
 
     /// A metadata service URL, pointed at the test stand-in when one is set.
@@ -140,6 +179,14 @@ impl Environment {
             out.push_str(q);
         }
         out
+    }
+}
+
+fn or_default(path: &std::path::Path, default: &str) -> PathBuf {
+    if path.as_os_str().is_empty() {
+        PathBuf::from(default)
+    } else {
+        path.to_owned()
     }
 }
 
@@ -198,6 +245,14 @@ pub fn for_platform(id: &str, env: &Environment) -> Result<Box<dyn Provider>, Pr
         "gcp" => Ok(Box::new(gcp::GcpProvider)),
         "akamai" => Ok(Box::new(akamai::AkamaiProvider)),
         "scaleway" => Ok(Box::new(scaleway::ScalewayProvider)),
+        "openstack" | "brightbox" => Ok(Box::new(openstack::OpenstackProvider::new(id))),
+        "cloudstack" => Ok(Box::new(cloudstack::CloudstackProvider)),
+        "nutanix" | "powervs" => Ok(Box::new(nutanix::ConfigTwoProvider::new(id))),
+        "kubevirt" => Ok(Box::new(kubevirt::KubevirtProvider)),
+        "ibmcloud" => Ok(Box::new(ibmcloud::IbmcloudProvider)),
+        "proxmoxve" => Ok(Box::new(proxmoxve::ProxmoxveProvider)),
+        "azure" => Ok(Box::new(azure::AzureProvider::azure())),
+        "azurestack" => Ok(Box::new(azure::AzureProvider::azurestack())),
         other => match simple::service(other) {
             Some(service) => Ok(Box::new(service)),
             None => Err(ProviderError::UnknownPlatform(other.to_owned())),
