@@ -13,7 +13,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use support::loopdev::{run_ok, LoopDisk};
@@ -298,98 +298,9 @@ fn assert_unmounted(o: &Output, disk: &LoopDisk, expect_mounts: usize) {
 }
 
 // ---------------------------------------------------------------------------------------
-// The metadata stand-in (tests/standins/metadata.py)
+// The metadata stand-in (tests/standins/metadata.py, tests/support/standin.rs)
 
-struct Standin {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Standin {
-    fn start(platform: &str, userdata: Option<&[u8]>, faults: &[&str]) -> Standin {
-        Standin::start_on(platform, userdata, faults, "127.0.0.1", 0)
-    }
-
-    fn start_on(
-        platform: &str,
-        userdata: Option<&[u8]>,
-        faults: &[&str],
-        bind: &str,
-        port: u16,
-    ) -> Standin {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/standins/metadata.py");
-        let port_file = dir.path().join("port");
-        let log = dir.path().join("requests.jsonl");
-        let mut cmd = Command::new("python3");
-        cmd.arg(script)
-            .args(["--platform", platform, "--bind", bind, "--port"])
-            .arg(port.to_string())
-            .arg("--port-file")
-            .arg(&port_file)
-            .arg("--log")
-            .arg(&log)
-            .stdout(Stdio::null());
-        if let Some(data) = userdata {
-            let path = dir.path().join("userdata");
-            std::fs::write(&path, data).expect("userdata");
-            cmd.arg("--userdata").arg(path);
-        }
-        for f in faults {
-            cmd.arg("--fault").arg(f);
-        }
-        let mut child = cmd.spawn().expect("python3 runs the stand-in");
-        let started = Instant::now();
-        let port = loop {
-            if let Ok(text) = std::fs::read_to_string(&port_file) {
-                break text.trim().parse().expect("port");
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("the metadata stand-in exited ({status}) before listening on {bind}:{port}");
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "the metadata stand-in did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Standin {
-            child,
-            port,
-            log,
-            _dir: dir,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// (method, path, Metadata header) of each request.
-    fn requests(&self) -> Vec<(String, String, Option<String>)> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).expect("log line");
-                (
-                    v["method"].as_str().expect("method").to_owned(),
-                    v["path"].as_str().expect("path").to_owned(),
-                    v["headers"]["metadata"].as_str().map(str::to_owned),
-                )
-            })
-            .collect()
-    }
-}
-
-impl Drop for Standin {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::standin::Standin;
 
 /// A stand-in whose user data never comes: every answer is a 503.
 fn failing_metadata(platform: &str) -> Standin {
@@ -473,7 +384,7 @@ fn openstack_metadata_404_without_a_drive_is_no_config_at_once() {
     assert_eq!(
         meta.requests()
             .iter()
-            .map(|r| r.1.as_str())
+            .map(|r| r.path.as_str())
             .collect::<Vec<_>>(),
         ["/openstack/latest/user_data"]
     );
@@ -784,7 +695,7 @@ fn cloudstack_asks_the_dhcp_server_named_in_the_networkd_lease() {
     assert_eq!(
         meta.requests()
             .iter()
-            .map(|r| (r.0.as_str(), r.1.as_str()))
+            .map(|r| (r.method.as_str(), r.path.as_str()))
             .collect::<Vec<_>>(),
         [("GET", "/latest/user-data")]
     );
@@ -823,13 +734,13 @@ fn azure_retries_404_410_and_429_then_reads_base64_user_data() {
     assert_eq!(files(&run.config()), ["/etc/drive"]);
     let requests = meta.requests();
     assert_eq!(requests.len(), 5, "{requests:?}");
-    for (method, path, header) in &requests {
-        assert_eq!(method, "GET");
+    for r in &requests {
+        assert_eq!(r.method, "GET");
         assert_eq!(
-            path,
+            r.path,
             "/metadata/instance/compute/userData?api-version=2021-01-01&format=text"
         );
-        assert_eq!(header.as_deref(), Some("true"));
+        assert_eq!(r.headers.get("metadata").map(String::as_str), Some("true"));
     }
 }
 

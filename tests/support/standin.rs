@@ -22,8 +22,20 @@ pub struct Logged {
 }
 
 impl Standin {
-    /// Serves `platform` with `userdata` (`None`: the user-data route answers 404).
+    /// Serves `platform` with `userdata` (`None`: the user-data route answers 404) on a
+    /// random port of 127.0.0.1.
     pub fn start(platform: &str, userdata: Option<&[u8]>, faults: &[&str]) -> Standin {
+        Standin::start_on(platform, userdata, faults, "127.0.0.1", 0)
+    }
+
+    /// [`Standin::start`] on a given address and port (0: any).
+    pub fn start_on(
+        platform: &str,
+        userdata: Option<&[u8]>,
+        faults: &[&str],
+        bind: &str,
+        port: u16,
+    ) -> Standin {
         let dir = tempfile::tempdir().expect("tempdir");
         // The engine's tests and the QEMU crate (tests/qemu) both use it.
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -38,8 +50,8 @@ impl Standin {
         let log = dir.path().join("requests.jsonl");
         let mut cmd = Command::new("python3");
         cmd.arg(script)
-            .arg("--platform")
-            .arg(platform)
+            .args(["--platform", platform, "--bind", bind, "--port"])
+            .arg(port.to_string())
             .arg("--port-file")
             .arg(&port_file)
             .arg("--log")
