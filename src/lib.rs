@@ -9,5 +9,6 @@ pub mod fetch;
 pub mod input;
 pub mod pipeline;
 pub mod providers;
+pub mod rundir;
 pub mod stages;
 pub mod verify;
