@@ -39,6 +39,11 @@ pub fn luks_keys(run_dir: &Path) -> PathBuf {
     run_dir.join("luks-keys")
 }
 
+/// `summary/<stage>.json`: what a stage did, for the result report.
+pub fn summary(run_dir: &Path, stage: &str) -> PathBuf {
+    run_dir.join("summary").join(format!("{stage}.json"))
+}
+
 /// The kargs stage changed the boot entries: kindling-kargs-reboot.service reboots.
 pub fn kargs_reboot_stamp(run_dir: &Path) -> PathBuf {
     run_dir.join("kargs-reboot")

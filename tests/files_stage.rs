@@ -581,6 +581,19 @@ fn the_result_report_is_private_and_a_second_run_keeps_the_first() {
         "{v}"
     );
     assert_eq!(v["stages"]["files"]["files"], 1);
+    // The policy in force, and what the stages before files did (here: nothing to do).
+    assert!(
+        v["policy"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("require ")),
+        "{v}"
+    );
+    assert!(
+        v["stages"]["disks"]["skipped"]
+            .as_str()
+            .is_some_and(|why| !why.is_empty()),
+        "{v}"
+    );
 
     let second = case.ok(&config(
         json!({"storage": {"directories": [{"path": "/d"}]}}),

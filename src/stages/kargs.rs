@@ -169,6 +169,11 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
     } else {
         log::info!("kargs: the boot entries already have the requested arguments");
     }
+    crate::report::record(
+        &ctx.run_dir,
+        "kargs",
+        &serde_json::json!({ "entriesChanged": changed, "rebootRequested": changed > 0 }),
+    );
     Ok(())
 }
 

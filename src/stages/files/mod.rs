@@ -24,8 +24,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::report::{Report, PREVIOUS_PATH, REPORT_PATH};
 pub use passwd::{SshKeyLayout, LAYOUT_ENV, LAYOUT_KARG};
-pub use result::{Report, PREVIOUS_PATH, REPORT_PATH};
 pub use units::PRESET_PATH;
 
 use super::runtime::{self, RuntimeError};
@@ -150,7 +150,7 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
     root.sync();
     log::info!("files: {summary}");
 
-    result::write(&root, &Report::new(&state, summary))?;
+    result::write(&root, &Report::new(&state, &ctx.run_dir, summary))?;
     root.sync();
     crypttab::forget_keys(&ctx.run_dir);
     Ok(())
