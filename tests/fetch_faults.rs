@@ -495,3 +495,42 @@ fn a_redirect_from_https_to_plain_http_is_refused() {
         "the http URL is never fetched"
     );
 }
+
+// ---- through the engine: the config's own timeouts reach the fetch layer ------------------
+
+/// Runs fetch-offline and then fetch on a local config that merges `merge_url`.
+fn fetch_stage_merging(merge_url: &str, timeouts: &str) -> std::process::Output {
+    use support::stage::{assert_ok, Env};
+    let env = Env::new("kindling.platform.id=file");
+    let config = format!(
+        r#"{{"ignition":{{"version":"3.6.0","timeouts":{timeouts},"config":{{"merge":[{{"source":"{merge_url}"}}]}}}}}}"#
+    );
+    std::fs::write(env.path("user.ign"), config).expect("config");
+    let file = env.path("user.ign");
+    assert_ok(&env.stage("fetch-offline", &[("KINDLING_CONFIG_FILE", &file)]));
+    env.stage("fetch", &[("KINDLING_CONFIG_FILE", &file)])
+}
+
+/// Issue 15, defect 12, end to end: `ignition.timeouts.httpTotal` in the config cuts off a
+/// dripping body in the fetch stage.
+#[test]
+fn the_fetch_stage_honours_the_configs_http_total() {
+    let url = format!("http://{}/merge.ign", dripping_server());
+    let started = Instant::now();
+    let out = fetch_stage_merging(&url, r#"{"httpTotal":2}"#);
+    support::stage::assert_fails(&out, "took longer than 2 s (ignition.timeouts.httpTotal)");
+    assert!(support::stage::stderr(&out).contains(&url));
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+/// Issue 15, defect 11, end to end: without httpTotal, a redirect loop still fails at once.
+#[test]
+fn the_fetch_stage_fails_a_redirect_loop_at_once() {
+    let server = Server::start("127.0.0.1", |_, _| redirect("/loop"));
+    let url = server.url("/loop");
+    let started = Instant::now();
+    let out = fetch_stage_merging(&url, "{}");
+    support::stage::assert_fails(&out, "not retried (attempt 1)");
+    assert!(support::stage::stderr(&out).contains("more than 10 redirects"));
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
