@@ -135,7 +135,11 @@ fn a_retry_after_beyond_the_budget_fails_at_once() {
     });
     let url = server.url("/busy");
     let started = Instant::now();
-    let msg = fails_naming(get(budget(2), &url), &url, &["HTTP 429", "gave up"]);
+    let msg = fails_naming(
+        get(budget(2), &url),
+        &url,
+        &["HTTP 429 Too Many Requests, Retry-After 30 s", "gave up"],
+    );
     assert!(msg.contains("after 1 attempts"), "{msg}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }

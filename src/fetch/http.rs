@@ -129,7 +129,10 @@ pub(super) fn open(
                 // Rate limited: worth another try, after the server's Retry-After if it
                 // gives one.
                 wait = super::request::retry_after(resp.headers());
-                "HTTP 429 Too Many Requests".to_owned()
+                match wait {
+                    Some(d) => format!("HTTP 429 Too Many Requests, Retry-After {} s", d.as_secs()),
+                    None => "HTTP 429 Too Many Requests".to_owned(),
+                }
             }
             Ok(resp) if resp.status().is_client_error() => {
                 return Err(FetchError::Status {
@@ -298,19 +301,18 @@ fn follow(fetcher: &Fetcher, url: &str, extra: &HeaderMap) -> Result<Response, H
         let next = current.join(location).map_err(|e| {
             Hop::Permanent(format!("redirect to an invalid Location {location:?}: {e}"))
         })?;
-        match (current.scheme(), next.scheme()) {
-            (_, "http" | "https") if !(current.scheme() == "https" && next.scheme() == "http") => {}
-            (from, to) => {
-                return Err(Hop::Permanent(format!(
-                    "redirected from {from} to {}, which Kindling does not follow: {}",
-                    redact(next.as_str()),
-                    if to == "http" {
-                        "a redirect from https to plain http would drop the transport's protection; serve the resource over https"
-                    } else {
-                        "HTTP redirects are followed only to http and https; put the final URL in the config"
-                    }
-                )))
-            }
+        let downgrade = current.scheme() == "https" && next.scheme() == "http";
+        if downgrade || !matches!(next.scheme(), "http" | "https") {
+            return Err(Hop::Permanent(format!(
+                "redirected from {} to {}, which Kindling does not follow: {}",
+                current.scheme(),
+                redact(next.as_str()),
+                if downgrade {
+                    "a redirect from https to plain http would drop the transport's protection; serve the resource over https"
+                } else {
+                    "HTTP redirects are followed only to http and https; put the final URL in the config"
+                }
+            )));
         }
         current = next;
     }
@@ -352,19 +354,7 @@ fn permanent_tls(err: &rustls::Error) -> Option<&'static str> {
 
 /// The error chain of a reqwest error, which names TLS and connection problems precisely.
 pub(super) fn describe(err: reqwest::Error) -> String {
-    let mut out = String::new();
-    let mut cur: Option<&dyn std::error::Error> = Some(&err);
-    while let Some(e) = cur {
-        let text = e.to_string();
-        if !out.contains(&text) {
-            if !out.is_empty() {
-                out.push_str(": ");
-            }
-            out.push_str(&text);
-        }
-        cur = e.source();
-    }
-    out
+    chain(&err)
 }
 
 /// The response body, with the total deadline enforced and progress logged.
