@@ -6,6 +6,8 @@ pub mod ahead;
 mod data;
 pub mod hash;
 mod http;
+
+pub use http::{DEFAULT_RETRY_WINDOW, DEFAULT_TOTAL};
 pub mod redact;
 pub mod request;
 mod tftp;
@@ -24,7 +26,9 @@ use redact::redact;
 pub struct FetchSettings {
     /// Wait at most this long for response headers.
     pub response_headers_timeout: Duration,
-    /// Give up on one resource, retries included, after this long (`None`: no limit).
+    /// Give up on one resource, retries and body included, after this long
+    /// (`ignition.timeouts.httpTotal`). `None` (unset): retries stop after 5 minutes and the
+    /// whole fetch after 10 ([`DEFAULT_TOTAL`]); zero: no overall limit.
     pub total_timeout: Option<Duration>,
     /// Extra trusted CA certificates, PEM.
     pub ca_bundles: Vec<Vec<u8>>,

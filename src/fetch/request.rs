@@ -71,7 +71,18 @@ impl Fetcher {
                     wait = retry_after(resp.headers());
                     format!("HTTP {status}")
                 }
-                Err(e) => super::http::describe(e),
+                Err(e) => match super::http::permanent(&e) {
+                    Some(why) => {
+                        return Err(FetchError::Transport {
+                            url: shown,
+                            reason: format!(
+                                "{}: {why}; not retried (attempt {attempt}), since trying again cannot help",
+                                super::http::describe(e)
+                            ),
+                        })
+                    }
+                    None => super::http::describe(e),
+                },
             };
             let delay = wait.unwrap_or_else(|| jitter(backoff));
             if started.elapsed() + delay > req.budget {
@@ -96,7 +107,7 @@ impl Fetcher {
 }
 
 /// A server's own `Retry-After: <seconds>`, capped so one answer cannot stall a boot.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let secs: u64 = headers
         .get(RETRY_AFTER)?
         .to_str()

@@ -215,7 +215,12 @@ pub fn fetcher_for(
     let mut settings = FetchSettings {
         response_headers_timeout: secs(ign.timeouts.http_response_headers)
             .unwrap_or(Duration::from_secs(10)),
-        total_timeout: secs(ign.timeouts.http_total),
+        // Unset: the fetch layer's defaults. 0: no overall limit, as the spec documents.
+        total_timeout: ign
+            .timeouts
+            .http_total
+            .filter(|s| *s >= 0)
+            .map(|s| Duration::from_secs(s as u64)),
         http_proxy: ign.proxy.http_proxy.clone(),
         https_proxy: ign.proxy.https_proxy.clone(),
         no_proxy: ign.proxy.no_proxy.clone(),

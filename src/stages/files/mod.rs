@@ -118,6 +118,8 @@ impl fmt::Display for FilesSummary {
 
 pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
     let config = runtime::read_config(&ctx.run_dir)?;
+    // Unit names become paths; a bad one must stop the stage before anything is written.
+    units::check_names(&config.systemd)?;
     let state = runtime::read_state(&ctx.run_dir)?;
     let layout = SshKeyLayout::from_context(ctx)?;
     let root = Root::open(&ctx.root)?;
