@@ -14,10 +14,11 @@ const PLATFORM: &str = "virtualbox";
 const CONFIG: &str = "/Ignition/Config";
 const ENCODING: &str = "/Ignition/Config/Encoding";
 const VBOXCONTROL: &str = "VBoxControl";
-const MISSING: &str = "platform virtualbox reads guest properties through VBoxControl from \
-    the VirtualBox Guest Additions; install them (with their vboxguest driver) on the host that \
-    builds the initramfs and add VBoxControl to it. Outside a VirtualBox VM there are no guest \
-    properties: check kindling.platform.id";
+const MISSING: &str = "Kindling reads guest properties through it. It comes with the \
+    VirtualBox Guest Additions: install them on the host that builds the initramfs and rebuild \
+    the initramfs (the kindling dracut module includes VBoxControl and the vboxguest driver \
+    when the host has them). Outside a VirtualBox VM there are no guest properties: check \
+    kindling.platform.id";
 /// What VBoxControl prints for a property that is not set.
 const NOT_SET: &str = "No value set!";
 const VALUE: &[u8] = b"Value: ";

@@ -18,10 +18,10 @@ const DATA: &str = "guestinfo.ignition.config.data";
 const ENCODING: &str = "guestinfo.ignition.config.data.encoding";
 const OVFENV: &str = "guestinfo.ovfenv";
 const RPCTOOL: &str = "vmware-rpctool";
-const MISSING: &str = "platform vmware reads guestinfo through vmware-rpctool from open-vm-tools; \
-    install open-vm-tools on the host that builds the initramfs and rebuild it (the kindling \
-    dracut module then includes the tool). Outside a VMware VM there is no guestinfo at all: \
-    check kindling.platform.id";
+const MISSING: &str = "Kindling reads guestinfo through it. It comes with open-vm-tools: \
+    install open-vm-tools on the host that builds the initramfs and rebuild the initramfs (the \
+    kindling dracut module includes the tool when the host has it). Outside a VMware VM there \
+    is no guestinfo: check kindling.platform.id";
 /// What the hypervisor answers for a variable that was never set.
 const NOT_SET: &str = "No value found";
 const ENCODINGS: &str =

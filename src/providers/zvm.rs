@@ -9,8 +9,9 @@ use crate::command::Cmd;
 
 const PLATFORM: &str = "zvm";
 const READER: &str = "000c";
-const MISSING: &str = "platform zvm reads the z/VM reader with s390-tools (vmur, chccwdev, \
-    cio_ignore); install s390-tools on the host that builds the initramfs and add them to it";
+const MISSING: &str = "Kindling reads the z/VM reader with s390-tools (vmur, chccwdev, \
+    cio_ignore): install s390-tools on the host that builds the initramfs and rebuild the \
+    initramfs (the kindling dracut module includes them when the host has them)";
 
 #[derive(Debug)]
 pub struct ZvmProvider;
