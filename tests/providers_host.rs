@@ -447,6 +447,40 @@ fn hyperv_without_the_keys_is_no_config() {
     assert_no_config(&env);
 }
 
+/// The host sends each pair once. When fetch-offline leaves a config that needs the network
+/// to the fetch stage, the fetch stage reads the device again and gets nothing new; it must
+/// find the config in the pool files that fetch-offline kept, as hv_kvp_daemon keeps them.
+#[test]
+fn hyperv_fetch_finds_the_pairs_fetch_offline_took() {
+    let remote = r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/motd","contents":{"source":"data:,a"},"append":[{"source":"https://example.com/more"}]}]}}"#;
+    let env = hyperv_env();
+    let pools = env.path("hyperv");
+    let kvp = Kvp::start(&[format!("0:ignition.config={remote}")]);
+    assert_ok(&env.stage(
+        "fetch-offline",
+        &[
+            ("KINDLING_TEST_HV_KVP", &kvp.device),
+            ("KINDLING_TEST_HV_POOL_DIR", &pools),
+        ],
+    ));
+    assert_eq!(kvp.finish(), "answered 1");
+    assert!(env.run_dir().join("neednet").exists());
+    use std::os::unix::fs::MetadataExt;
+    let pool0 = std::fs::metadata(pools.join(".kvp_pool_0")).expect("pool 0 kept");
+    assert_eq!((pool0.len(), pool0.mode() & 0o777), (2560, 0o600));
+    // The host has nothing more to send.
+    let kvp = Kvp::start(&[]);
+    assert_ok(&env.stage(
+        "fetch",
+        &[
+            ("KINDLING_TEST_HV_KVP", &kvp.device),
+            ("KINDLING_TEST_HV_POOL_DIR", &pools),
+        ],
+    ));
+    assert_eq!(kvp.finish(), "answered 0");
+    assert_config(&env);
+}
+
 #[test]
 fn hyperv_without_the_device_names_it() {
     let env = hyperv_env();

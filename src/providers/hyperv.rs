@@ -10,13 +10,18 @@
 //! protocol (the kernel's uapi header linux/hyperv.h, and hv_kvp_daemon, its reference
 //! client); it needs only plain reads, writes and poll. While Kindling holds the device,
 //! hv_kvp_daemon cannot: the kernel allows one client at a time.
+//!
+//! The host sends each pair once: a client that takes it consumes it. So the pairs are kept
+//! where hv_kvp_daemon keeps them, the pool files `/var/lib/hyperv/.kvp_pool_<n>` (records of
+//! a 512-byte key and a 2048-byte value, NUL-padded), and read back first: the fetch stage,
+//! when it runs after fetch-offline, finds the pairs fetch-offline took.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -46,10 +51,16 @@ const VALUE_AT: usize = KEY_AT + KEY_SIZE;
 /// The host sends its pairs right after registration; this long a silence means it is done.
 const QUIET: u16 = 1000;
 
+const POOL_DIR: &str = "/var/lib/hyperv";
+const POOLS: u8 = 5;
+const RECORD: usize = KEY_SIZE + VALUE_SIZE;
+
 #[derive(Debug)]
 pub struct HypervProvider {
     env: Environment,
     device: PathBuf,
+    /// Where the pool files live; none for a stand-in device without a stand-in directory.
+    pool_dir: Option<PathBuf>,
 }
 
 impl HypervProvider {
@@ -57,6 +68,10 @@ impl HypervProvider {
         Self {
             env: env.clone(),
             device: env.hv_kvp.clone().unwrap_or_else(|| PathBuf::from(DEVICE)),
+            pool_dir: match &env.hv_kvp {
+                None => Some(PathBuf::from(POOL_DIR)),
+                Some(_) => env.hv_pool_dir.clone(),
+            },
         }
     }
 }
@@ -74,11 +89,23 @@ impl Provider for HypervProvider {
         let pairs = receive_pairs(&self.device, cx.timeout).map_err(|reason| {
             host::error(PLATFORM, format!("{}: {reason}", self.device.display()))
         })?;
-        let pool0: HashMap<Vec<u8>, Vec<u8>> = pairs
-            .into_iter()
-            .filter(|p| p.pool == 0)
-            .map(|p| (p.key, p.value))
-            .collect();
+        let mut pools = match &self.pool_dir {
+            Some(dir) => load_pools(dir),
+            None => vec![Vec::new(); usize::from(POOLS)],
+        };
+        for p in pairs {
+            match pools.get_mut(usize::from(p.pool)) {
+                Some(pool) => set(pool, p.key, p.value),
+                None => log::warn!("ignoring a pair for unknown KVP pool {}", p.pool),
+            }
+        }
+        if let Some(dir) = &self.pool_dir {
+            // The config is in hand; a pool file that cannot be kept only costs a second read.
+            if let Err(e) = save_pools(dir, &pools) {
+                log::warn!("keeping the KVP pools in {}: {e}", dir.display());
+            }
+        }
+        let pool0: HashMap<Vec<u8>, Vec<u8>> = pools.swap_remove(0).into_iter().collect();
         Ok(match config_from_pool(&pool0) {
             Some(bytes) => Acquired::Config {
                 bytes,
@@ -114,6 +141,64 @@ fn config_from_pool(pool: &HashMap<Vec<u8>, Vec<u8>>) -> Option<Vec<u8>> {
         );
     }
     (!out.is_empty()).then_some(out)
+}
+
+type Pool = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Sets `key` in `pool`, in place when it is there, as hv_kvp_daemon does.
+fn set(pool: &mut Pool, key: Vec<u8>, value: Vec<u8>) {
+    match pool.iter_mut().find(|(k, _)| *k == key) {
+        Some(entry) => entry.1 = value,
+        None => pool.push((key, value)),
+    }
+}
+
+fn pool_file(dir: &Path, n: u8) -> PathBuf {
+    dir.join(format!(".kvp_pool_{n}"))
+}
+
+/// The pools kept by an earlier stage (or hv_kvp_daemon); missing files are empty pools.
+fn load_pools(dir: &Path) -> Vec<Pool> {
+    (0..POOLS)
+        .map(|n| {
+            let path = pool_file(dir, n);
+            match std::fs::read(&path) {
+                Ok(bytes) => bytes
+                    .chunks_exact(RECORD)
+                    .map(|r| (until_nul(&r[..KEY_SIZE]), until_nul(&r[KEY_SIZE..])))
+                    .collect(),
+                Err(e) => {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        log::warn!("reading {}: {e}", path.display());
+                    }
+                    Vec::new()
+                }
+            }
+        })
+        .collect()
+}
+
+fn until_nul(field: &[u8]) -> Vec<u8> {
+    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    field[..end].to_vec()
+}
+
+fn save_pools(dir: &Path, pools: &[Pool]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (n, pool) in (0..POOLS).zip(pools) {
+        let mut bytes = Vec::with_capacity(pool.len() * RECORD);
+        for (key, value) in pool {
+            let mut record = vec![0u8; RECORD];
+            // One byte of each field stays NUL: the records are C strings.
+            let k = key.len().min(KEY_SIZE - 1);
+            let v = value.len().min(VALUE_SIZE - 1);
+            record[..k].copy_from_slice(&key[..k]);
+            record[KEY_SIZE..KEY_SIZE + v].copy_from_slice(&value[..v]);
+            bytes.extend_from_slice(&record);
+        }
+        crate::atomic::write(&pool_file(dir, n), &bytes, 0o600)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug)]
@@ -188,7 +273,7 @@ fn receive_pairs(device: &std::path::Path, budget: Duration) -> Result<Vec<Pair>
 fn pair(msg: &[u8]) -> Pair {
     let size = |at: usize, max: usize| {
         let n = u32::from_ne_bytes([msg[at], msg[at + 1], msg[at + 2], msg[at + 3]]) as usize;
-        n.saturating_sub(1).min(max)
+        n.saturating_sub(1).min(max - 1)
     };
     let key_len = size(KEY_SIZE_AT, KEY_SIZE);
     let value_len = size(VALUE_SIZE_AT, VALUE_SIZE);
@@ -250,6 +335,28 @@ mod tests {
     }
 
     #[test]
+    fn pools_survive_a_round_trip_through_their_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut pools = vec![Vec::new(); usize::from(POOLS)];
+        set(&mut pools[0], b"a".to_vec(), b"1".to_vec());
+        set(&mut pools[0], b"b".to_vec(), vec![b'x'; 5000]);
+        set(&mut pools[0], b"a".to_vec(), b"2".to_vec());
+        set(&mut pools[3], b"c".to_vec(), b"3".to_vec());
+        save_pools(dir.path(), &pools).expect("saved");
+        let bytes = std::fs::read(dir.path().join(".kvp_pool_0")).expect("pool 0");
+        assert_eq!(bytes.len(), 2 * RECORD);
+        let loaded = load_pools(dir.path());
+        assert_eq!(loaded[0][0], (b"a".to_vec(), b"2".to_vec()));
+        assert_eq!(
+            loaded[0][1].1.len(),
+            VALUE_SIZE - 1,
+            "values are cut to the field"
+        );
+        assert_eq!(loaded[3], vec![(b"c".to_vec(), b"3".to_vec())]);
+        assert!(loaded[1].is_empty());
+    }
+
+    #[test]
     fn set_messages_are_decoded_with_sizes_counting_the_nul() {
         let mut msg = vec![0u8; MSG_SIZE];
         msg[0] = OP_SET;
@@ -265,6 +372,6 @@ mod tests {
         );
         // Sizes beyond the fields are clamped, not trusted.
         msg[VALUE_SIZE_AT..VALUE_SIZE_AT + 4].copy_from_slice(&u32::MAX.to_ne_bytes());
-        assert_eq!(pair(&msg).value.len(), VALUE_SIZE);
+        assert_eq!(pair(&msg).value.len(), VALUE_SIZE - 1);
     }
 }

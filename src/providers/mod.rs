@@ -145,6 +145,9 @@ pub struct Environment {
     /// Tests only (`$KINDLING_TEST_HV_KVP`): a stand-in for the Hyper-V KVP device
     /// `/dev/vmbus/hv_kvp`.
     pub hv_kvp: Option<PathBuf>,
+    /// Tests only (`$KINDLING_TEST_HV_POOL_DIR`): where the KVP pool files go with a stand-in
+    /// device (none: not kept).
+    pub hv_pool_dir: Option<PathBuf>,
     /// Tests only (`$KINDLING_TEST_APPLEHV_ADDR`): a Unix socket path or `host:port` that
     /// replaces the vsock connection to the Apple Virtualization host.
     pub applehv_addr: Option<String>,
@@ -167,6 +170,9 @@ impl Environment {
             leases_dir: std::env::var_os("KINDLING_TEST_NETIF_LEASES")
                 .map_or_else(|| PathBuf::from(cloudstack::LEASES_DIR), PathBuf::from),
             hv_kvp: std::env::var_os("KINDLING_TEST_HV_KVP")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+            hv_pool_dir: std::env::var_os("KINDLING_TEST_HV_POOL_DIR")
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),
             applehv_addr: std::env::var("KINDLING_TEST_APPLEHV_ADDR")
