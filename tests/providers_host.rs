@@ -533,6 +533,23 @@ fn applehv_gets_the_config_from_the_host() {
 }
 
 #[test]
+fn applehv_takes_a_chunked_answer() {
+    // Go's HTTP server chunks an answer whose handler sets no length.
+    let env = Env::new("kindling.firstboot kindling.platform.id=applehv");
+    let sock = env.path("vsock");
+    let (a, b) = CFG.split_at(50);
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+        a.len(),
+        b.len()
+    );
+    let server = unix_server(&sock, answer.into_bytes());
+    assert_ok(&env.stage("fetch-offline", &[("KINDLING_TEST_APPLEHV_ADDR", &sock)]));
+    server.join().expect("server");
+    assert_config(&env);
+}
+
+#[test]
 fn applehv_empty_answer_is_no_config() {
     let env = Env::new("kindling.firstboot kindling.platform.id=applehv");
     let sock = env.path("vsock");

@@ -56,19 +56,29 @@ pub fn parse_response(raw: &[u8], limit: u64) -> Result<(u16, Vec<u8>), String> 
                 .parse::<usize>()
                 .ok()
         });
-    if resp
+    let coding = resp
         .headers
         .iter()
-        .any(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
-    {
-        return Err("the answer uses a transfer encoding this request did not ask for".into());
-    }
-    let body = match declared {
-        Some(n) if body.len() < n => {
+        .find(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+        .map(|h| String::from_utf8_lossy(h.value).trim().to_ascii_lowercase());
+    let dechunked;
+    let body = match (coding.as_deref(), declared) {
+        // Every HTTP/1.1 client must take chunked answers (a Go server sends one when the
+        // handler does not set the length), and chunking overrides any length.
+        (Some("chunked"), _) => {
+            dechunked = dechunk(body, limit)?;
+            &dechunked[..]
+        }
+        (Some(other), _) => {
+            return Err(format!(
+                "the answer uses the transfer coding {other:?}, which this request did not ask for"
+            ))
+        }
+        (None, Some(n)) if body.len() < n => {
             return Err(format!("body ended after {} of {n} bytes", body.len()))
         }
-        Some(n) => &body[..n],
-        None => body,
+        (None, Some(n)) => &body[..n],
+        (None, None) => body,
     };
     if body.len() as u64 > limit {
         return Err(format!(
@@ -76,6 +86,35 @@ pub fn parse_response(raw: &[u8], limit: u64) -> Result<(u16, Vec<u8>), String> 
         ));
     }
     Ok((status, body.to_vec()))
+}
+
+/// The body of a chunked answer: chunks up to the last (empty) one; trailers are ignored.
+fn dechunk(mut raw: &[u8], limit: u64) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let (start, size) = match httparse::parse_chunk_size(raw) {
+            Ok(httparse::Status::Complete(found)) => found,
+            Ok(httparse::Status::Partial) => {
+                return Err("the chunked answer ended inside a chunk size".into())
+            }
+            Err(_) => return Err("the chunked answer has a bad chunk size".into()),
+        };
+        if size == 0 {
+            return Ok(out);
+        }
+        if out.len() as u64 + size > limit {
+            return Err(format!(
+                "the user data is larger than the limit of {limit} bytes"
+            ));
+        }
+        let size = size as usize;
+        let rest = &raw[start..];
+        if rest.len() < size + 2 || &rest[size..size + 2] != b"\r\n" {
+            return Err("the chunked answer ended inside a chunk".into());
+        }
+        out.extend_from_slice(&rest[..size]);
+        raw = &rest[size + 2..];
+    }
 }
 
 #[cfg(test)]
@@ -101,9 +140,30 @@ mod tests {
     }
 
     #[test]
-    fn chunked_answers_are_refused() {
-        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
-        assert!(parse_response(raw, 100).is_err());
+    fn chunked_answers_are_joined() {
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{\"\r\nb;ext=1\r\na\":12345678\r\n1\r\n}\r\n0\r\n\r\n";
+        assert_eq!(
+            parse_response(raw, 100),
+            Ok((200, br#"{"a":12345678}"#.to_vec()))
+        );
+    }
+
+    #[test]
+    fn broken_or_big_chunked_answers_and_other_codings_are_refused() {
+        let cut = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n{}";
+        assert!(parse_response(cut, 100)
+            .expect_err("cut")
+            .contains("inside a chunk"));
+        let unended = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n";
+        assert!(parse_response(unended, 100).is_err());
+        let big = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n12345\r\n0\r\n\r\n";
+        assert!(parse_response(big, 4)
+            .expect_err("big")
+            .contains("limit of 4"));
+        let gzip = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n";
+        assert!(parse_response(gzip, 100)
+            .expect_err("gzip")
+            .contains("transfer coding"));
     }
 
     #[test]
