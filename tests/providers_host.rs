@@ -336,6 +336,25 @@ fn virtualbox_without_vboxcontrol_says_what_to_install() {
     assert!(stderr(&out).contains("Guest Additions"), "{}", stderr(&out));
 }
 
+#[test]
+fn virtualbox_outside_a_vm_fails_with_the_tools_own_words() {
+    let env = Env::new("kindling.firstboot kindling.platform.id=virtualbox");
+    let path = tools(
+        &env,
+        &[(
+            "VBoxControl",
+            "echo 'VBoxControl: error: Could not contact the host system.  Make sure that you are running this' >&2; exit 1",
+        )],
+    );
+    let out = env.stage("fetch-offline", &[("PATH", &path)]);
+    assert_fails(&out, "Could not contact the host system");
+    assert!(
+        stderr(&out).contains("outside a VirtualBox VM"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 // ---- hyperv ---------------------------------------------------------------------------
 
 /// The KVP driver's stand-in (tests/standins/hv_kvp.py), sending `pairs` ("pool:key=value").
@@ -681,6 +700,30 @@ fn zvm_without_vmur_says_what_to_install() {
     let out = env.stage("fetch-offline", &[("PATH", &env.path("bin"))]);
     assert_fails(&out, "vmur was not found on PATH");
     assert!(stderr(&out).contains("s390-tools"), "{}", stderr(&out));
+}
+
+#[test]
+fn zvm_reader_that_stays_offline_fails_naming_the_command() {
+    let env = Env::new("kindling.firstboot kindling.platform.id=zvm");
+    let path = zvm(&env, VMUR_LIST);
+    // chccwdev fails even after cio_ignore: the reader does not exist.
+    tools(
+        &env,
+        &[("chccwdev", "echo 'Device 0.0.000c not found' >&2; exit 1")],
+    );
+    let out = env.stage("fetch-offline", &[("PATH", &path)]);
+    assert_fails(&out, "`chccwdev -e 000c` failed");
+    assert!(
+        stderr(&out).contains("Device 0.0.000c not found"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        calls(&env).contains("cio_ignore -r 000c"),
+        "{}",
+        calls(&env)
+    );
+    assert!(!env.run_dir().join("config.json").exists());
 }
 
 // ---- nvidiabluefield ------------------------------------------------------------------
