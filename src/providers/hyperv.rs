@@ -41,6 +41,9 @@ const OP_SET: u8 = 1;
 const OP_REGISTER: u8 = 100;
 const HV_S_OK: u32 = 0;
 const HV_E_FAIL: u32 = 0x8000_4005;
+/// "No more items", the answer to an enumeration past the end.
+const HV_S_CONT: u32 = 0x8007_0103;
+const OP_ENUMERATE: u8 = 3;
 const KEY_SIZE: usize = 512;
 const VALUE_SIZE: usize = 2048;
 /// Offsets in a SET message: header, value type, key size, value size, key, value.
@@ -240,14 +243,18 @@ fn receive_pairs(device: &std::path::Path, budget: Duration) -> Result<Vec<Pair>
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(format!("waiting for the host's pairs: {e}")),
         }
-        loop {
-            match dev.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => pending.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(format!("reading: {e}")),
-            }
+        // One read per wake-up: the driver's read waits for a message even on a non-blocking
+        // descriptor, and the next message comes only after this one is answered, so a
+        // second read would wait forever.
+        match dev.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => return Err(format!("reading: {e}")),
         }
         // The device returns whole messages; a stream (the tests' stand-in) may not.
         while pending.len() >= MSG_SIZE {
@@ -259,7 +266,9 @@ fn receive_pairs(device: &std::path::Path, budget: Duration) -> Result<Vec<Pair>
                 }
                 // The driver's answer to the registration: nothing to say back.
                 OP_REGISTER => continue,
-                // GET, DELETE, ENUMERATE, IP info: Kindling keeps no pool of its own.
+                // Kindling keeps no items of its own to list, get, delete or report (the
+                // host asks again once hv_kvp_daemon runs in the booted system).
+                OP_ENUMERATE => HV_S_CONT,
                 _ => HV_E_FAIL,
             };
             msg[..4].copy_from_slice(&answer.to_ne_bytes());

@@ -8,7 +8,10 @@ the driver's side on a pseudo-terminal in raw mode (a character device a test ca
 without root). A pty is a byte stream, not a message device, so reads may return part of a
 message; the engine copes with both.
 
-    hv_kvp.py POOL:KEY=VALUE ...
+    hv_kvp.py POOL:KEY=VALUE ... [enumerate]
+
+"enumerate" asks the client to list pool 3's items (as the host does for the guest's own
+items); a client with none answers "no more items" (HV_S_CONT).
 
 Prints the device path (the pty's slave) on the first line, waits for the registration,
 answers it as the driver does, sends each pair, and checks each answer. Then it prints
@@ -24,7 +27,9 @@ import tty
 MSG = 4 + 7426  # sizeof(struct hv_kvp_msg)
 OP_SET = 1
 OP_REGISTER = 100
+OP_ENUMERATE = 3
 REG_SZ = 1
+HV_S_CONT = 0x80070103
 
 
 def write_all(fd, data):
@@ -62,12 +67,17 @@ def main():
     write_all(master, (bytes([OP_REGISTER, 0, 0, 0]) + b"3.1").ljust(MSG, b"\0"))
     answered = 0
     for arg in sys.argv[1:]:
-        pool, _, pair = arg.partition(":")
-        key, _, value = pair.partition("=")
-        write_all(master, set_msg(int(pool), key, value))
+        if arg == "enumerate":
+            write_all(master, bytes([OP_ENUMERATE, 3, 0, 0]).ljust(MSG, b"\0"))
+            key, expected = "enumerate", HV_S_CONT
+        else:
+            pool, _, pair = arg.partition(":")
+            key, _, value = pair.partition("=")
+            write_all(master, set_msg(int(pool), key, value))
+            expected = 0
         answer = read_msg(master)
         status = struct.unpack("=I", answer[:4])[0]
-        if status != 0:
+        if status != expected:
             problems.append(f"{key}: status {status:#x}")
         else:
             answered += 1
