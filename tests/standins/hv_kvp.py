@@ -5,8 +5,10 @@ The real device is a character device that the hv_utils driver backs: a client w
 registration message, then reads one fixed-size SET message per key-value pair the host
 pushes and answers each with a status in the message's first four bytes. This stand-in plays
 the driver's side on a pseudo-terminal in raw mode (a character device a test can create
-without root). A pty is a byte stream, not a message device, so reads may return part of a
-message; the engine copes with both.
+without root). Where a pty differs from the device: it is a byte stream, so a read may return
+part of a message (the engine reassembles them), and a non-blocking read on it returns at once,
+where the device's read waits for the next message (the engine reads once per poll wake-up,
+which suits both).
 
     hv_kvp.py POOL:KEY=VALUE ... [enumerate]
 
