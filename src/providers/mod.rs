@@ -4,24 +4,32 @@
 //! A new platform is one new module and one line in [`for_platform`].
 
 mod akamai;
+mod applehv;
 mod aws;
 mod azure;
 mod cloudstack;
 mod drive;
 mod file;
 mod gcp;
+mod host;
+mod hyperv;
 mod ibmcloud;
 mod kubevirt;
 pub mod metadata;
 mod nutanix;
+mod nvidiabluefield;
 mod openstack;
 mod proxmoxve;
 mod qemu;
 mod race;
+mod raw_http;
 mod scaleway;
 mod simple;
 pub mod system;
 mod url;
+mod virtualbox;
+mod vmware;
+mod zvm;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -59,6 +67,12 @@ pub enum ProviderError {
         source_name: String,
         size: u64,
         limit: u64,
+    },
+    /// A guest interface (a hypervisor tool, a device) could not give the config.
+    #[error("platform {platform}: {reason}")]
+    Host {
+        platform: &'static str,
+        reason: String,
     },
 }
 
@@ -128,6 +142,15 @@ pub struct Environment {
     /// systemd-networkd's DHCP leases, normally `/run/systemd/netif/leases`; tests set
     /// `$KINDLING_TEST_NETIF_LEASES`.
     pub leases_dir: PathBuf,
+    /// Tests only (`$KINDLING_TEST_HV_KVP`): a stand-in for the Hyper-V KVP device
+    /// `/dev/vmbus/hv_kvp`.
+    pub hv_kvp: Option<PathBuf>,
+    /// Tests only (`$KINDLING_TEST_HV_POOL_DIR`): where the KVP pool files go with a stand-in
+    /// device (none: not kept).
+    pub hv_pool_dir: Option<PathBuf>,
+    /// Tests only (`$KINDLING_TEST_APPLEHV_ADDR`): a Unix socket path or `host:port` that
+    /// replaces the vsock connection to the Apple Virtualization host.
+    pub applehv_addr: Option<String>,
 }
 
 impl Environment {
@@ -146,6 +169,15 @@ impl Environment {
                 .map_or_else(|| PathBuf::from(drive::BY_LABEL_DIR), PathBuf::from),
             leases_dir: std::env::var_os("KINDLING_TEST_NETIF_LEASES")
                 .map_or_else(|| PathBuf::from(cloudstack::LEASES_DIR), PathBuf::from),
+            hv_kvp: std::env::var_os("KINDLING_TEST_HV_KVP")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+            hv_pool_dir: std::env::var_os("KINDLING_TEST_HV_POOL_DIR")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+            applehv_addr: std::env::var("KINDLING_TEST_APPLEHV_ADDR")
+                .ok()
+                .filter(|a| !a.is_empty()),
         }
     }
 
@@ -162,6 +194,11 @@ impl Environment {
     /// [`Environment::sysfs`], the real one when unset.
     pub fn sysfs(&self) -> PathBuf {
         or_default(&self.sysfs, "/sys")
+    }
+
+    /// Whether sysfs is the real one (not a test's stand-in).
+    pub fn real_sysfs(&self) -> bool {
+        host::is_real_sysfs(&self.sysfs())
     }
 
     /// A metadata service URL, pointed at the test stand-in when one is set.
@@ -253,6 +290,12 @@ pub fn for_platform(id: &str, env: &Environment) -> Result<Box<dyn Provider>, Pr
         "proxmoxve" => Ok(Box::new(proxmoxve::ProxmoxveProvider)),
         "azure" => Ok(Box::new(azure::AzureProvider::azure())),
         "azurestack" => Ok(Box::new(azure::AzureProvider::azurestack())),
+        "vmware" => Ok(Box::new(vmware::VmwareProvider)),
+        "virtualbox" => Ok(Box::new(virtualbox::VirtualBoxProvider)),
+        "hyperv" => Ok(Box::new(hyperv::HypervProvider::new(env))),
+        "applehv" => Ok(Box::new(applehv::AppleHvProvider::new(env))),
+        "zvm" => Ok(Box::new(zvm::ZvmProvider)),
+        "nvidiabluefield" => Ok(Box::new(nvidiabluefield::BlueFieldProvider::new(env))),
         other => match simple::service(other) {
             Some(service) => Ok(Box::new(service)),
             None => Err(ProviderError::UnknownPlatform(other.to_owned())),
