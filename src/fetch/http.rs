@@ -76,54 +76,51 @@ pub(super) fn open(
     limit: Option<u64>,
 ) -> Result<Box<dyn Read>, FetchError> {
     let started = Instant::now();
+    let extra = header_map(headers, url)?;
+    let shown = redact(url);
+    let resp = retrying(
+        settings,
+        &shown,
+        started,
+        |s| s.is_success() || s.is_client_error(),
+        || follow(fetcher, url, &extra),
+    )?;
+    match resp.status() {
+        s if s.is_success() => body(resp, shown, started, settings, limit),
+        StatusCode::NOT_FOUND => Err(FetchError::NotFound { url: shown }),
+        s => Err(FetchError::Status {
+            url: shown,
+            status: s.as_u16(),
+            hint: "the server refused the request; check the URL and httpHeaders",
+        }),
+    }
+}
+
+/// Calls `send` until it gets a response whose status `is_final` accepts, backing off (with
+/// jitter) after transport errors and other statuses, until the config's `httpTotal` (or the
+/// default window) runs out. `shown` is the URL as errors and logs may show it.
+pub(super) fn retrying(
+    settings: &FetchSettings,
+    shown: &str,
+    started: Instant,
+    is_final: impl Fn(StatusCode) -> bool,
+    mut send: impl FnMut() -> Result<Response, Hop>,
+) -> Result<Response, FetchError> {
     let window = settings.total_timeout.unwrap_or(DEFAULT_RETRY_WINDOW);
     let deadline = started + window;
-    let extra = header_map(headers, url)?;
     let mut backoff = FIRST_BACKOFF;
     let mut attempt = 1;
     loop {
-        let result = match follow(fetcher, url, &extra) {
+        let retry_reason = match send() {
             Err(Hop::Fatal(e)) => return Err(e),
-            Err(Hop::Retry(reason)) => Err(reason),
-            Ok(resp) => Ok(resp),
-        };
-        let retry_reason = match result {
-            Ok(resp) if resp.status().is_success() => {
-                let total = resp.content_length();
-                if let (Some(total), Some(limit)) = (total, limit) {
-                    if total > limit {
-                        return Err(FetchError::TooLarge {
-                            url: redact(url),
-                            limit,
-                        });
-                    }
-                }
-                return Ok(Box::new(Body {
-                    inner: resp,
-                    url: redact(url),
-                    read: 0,
-                    total,
-                    deadline: settings.total_timeout.map(|t| started + t),
-                    last_log: Instant::now(),
-                }));
-            }
-            Ok(resp) if resp.status() == StatusCode::NOT_FOUND => {
-                return Err(FetchError::NotFound { url: redact(url) });
-            }
-            Ok(resp) if resp.status().is_client_error() => {
-                return Err(FetchError::Status {
-                    url: redact(url),
-                    status: resp.status().as_u16(),
-                    hint: "the server refused the request; check the URL and httpHeaders",
-                });
-            }
+            Err(Hop::Retry(reason)) => reason,
+            Ok(resp) if is_final(resp.status()) => return Ok(resp),
             Ok(resp) => format!("HTTP {}", resp.status().as_u16()),
-            Err(e) => e,
         };
         let now = Instant::now();
         if now + backoff > deadline {
             return Err(FetchError::Transport {
-                url: redact(url),
+                url: shown.to_owned(),
                 reason: format!(
                     "{retry_reason}; gave up after {attempt} attempts in {:.1} s",
                     started.elapsed().as_secs_f64()
@@ -131,14 +128,45 @@ pub(super) fn open(
             });
         }
         log::warn!(
-            "fetching {}: {retry_reason}; retrying in {} ms (attempt {attempt})",
-            redact(url),
+            "fetching {shown}: {retry_reason}; retrying in {} ms (attempt {attempt})",
             backoff.as_millis()
         );
         std::thread::sleep(jitter(backoff));
         backoff = backoff_after(backoff);
         attempt += 1;
     }
+}
+
+/// The body of a successful response as a reader that enforces the deadline and logs
+/// progress; a declared length over `limit` is refused before reading.
+pub(super) fn body(
+    resp: Response,
+    shown: String,
+    started: Instant,
+    settings: &FetchSettings,
+    limit: Option<u64>,
+) -> Result<Box<dyn Read>, FetchError> {
+    let total = resp.content_length();
+    if let (Some(total), Some(limit)) = (total, limit) {
+        if total > limit {
+            return Err(FetchError::TooLarge { url: shown, limit });
+        }
+    }
+    Ok(Box::new(Body {
+        inner: resp,
+        url: shown,
+        read: 0,
+        total,
+        deadline: settings.total_timeout.map(|t| started + t),
+        last_log: Instant::now(),
+    }))
+}
+
+/// The start of an error response's body, for the service's error code; never shown as is.
+pub(super) fn error_body(resp: Response) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let _ = resp.take(16 * 1024).read_to_end(&mut buf);
+    buf
 }
 
 /// The next backoff: doubled, up to the cap.
@@ -169,10 +197,8 @@ fn header_map(headers: &[HttpHeader], url: &str) -> Result<HeaderMap, FetchError
     Ok(map)
 }
 
-/// Sends the request and follows redirects by hand, dropping the config's headers as soon as
-/// a redirect leads to another host (they often carry credentials).
 /// Why a request got no answer to use.
-enum Hop {
+pub(super) enum Hop {
     /// Worth trying again (transport errors and the like), with the reason.
     Retry(String),
     /// Not worth it: the client could not be built.
@@ -185,6 +211,8 @@ impl From<String> for Hop {
     }
 }
 
+/// Sends the request and follows redirects by hand, dropping the config's headers as soon as
+/// a redirect leads to another host (they often carry credentials).
 fn follow(fetcher: &Fetcher, url: &str, extra: &HeaderMap) -> Result<Response, Hop> {
     let mut current = Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
     let origin = (
