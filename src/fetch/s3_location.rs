@@ -18,6 +18,9 @@ const S3_PATH: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~')
     .remove(b'/');
+/// What S3 leaves unencoded in a query value: the unreserved characters. (Encoding more, as
+/// `%2D` for `-`, would sign a different canonical query than some servers compute.)
+const S3_QUERY: &AsciiSet = &S3_PATH.add(b'/');
 
 /// An object in S3.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,7 +228,7 @@ impl Location {
         };
         if let Some(v) = &self.version_id {
             url.push_str("?versionId=");
-            url.push_str(&utf8_percent_encode(v, NON_ALPHANUMERIC).to_string());
+            url.push_str(&utf8_percent_encode(v, S3_QUERY).to_string());
         }
         url
     }
@@ -260,17 +263,17 @@ mod tests {
 
     #[test]
     fn s3_urls_decode_their_key_and_keep_the_version() {
-        let l = parse("s3://my-bucket/dir/with%20space.ign?versionId=3%2Fx").expect("parses");
+        let l = parse("s3://my-bucket/dir/with%20space.ign?versionId=3%2Fx-y.z").expect("parses");
         assert_eq!(l.target, bucket("my-bucket", None));
         assert_eq!(l.key, "dir/with space.ign");
-        assert_eq!(l.version_id.as_deref(), Some("3/x"));
+        assert_eq!(l.version_id.as_deref(), Some("3/x-y.z"));
         assert_eq!(
             l.object_url("eu-west-3", None),
-            "https://my-bucket.s3.dualstack.eu-west-3.amazonaws.com/dir/with%20space.ign?versionId=3%2Fx"
+            "https://my-bucket.s3.dualstack.eu-west-3.amazonaws.com/dir/with%20space.ign?versionId=3%2Fx-y.z"
         );
         assert_eq!(
             l.object_url("eu-west-3", Some("http://127.0.0.1:9000/")),
-            "http://127.0.0.1:9000/my-bucket/dir/with%20space.ign?versionId=3%2Fx"
+            "http://127.0.0.1:9000/my-bucket/dir/with%20space.ign?versionId=3%2Fx-y.z"
         );
     }
 

@@ -6,13 +6,13 @@
 
 Each one seeds its objects, writes what the tests need to know (the port, the objects'
 version ids, and for S3 a role session's credentials) to the state file, and serves until it
-is killed. Run it with the interpreter of the virtualenv that tests/standins/objstore-venv.sh
+is killed or its standard input closes (the test process exited). Run it with the interpreter of the virtualenv that tests/standins/objstore-venv.sh
 prepares.
 
 S3 seeding (before SigV4 checks are switched on):
   - bucket `kindling-public` (us-east-1): `public.ign`, readable by anyone (bucket policy);
   - bucket `kindling-private` (eu-west-3), versioned: `config.ign` twice (v1, then v2), and
-    `dir/with space.ign`; readable only by the role `kindling-node`;
+    `dir/with space.ign` and `merge.ign` (a config); readable only by the role `kindling-node`;
   - an STS session of that role: the credentials the metadata stand-in hands out.
 Then every signed request must carry a valid signature, and unsigned requests are anonymous.
 """
@@ -28,6 +28,22 @@ PUBLIC_BUCKET = "kindling-public"
 PRIVATE_BUCKET = "kindling-private"
 PRIVATE_REGION = "eu-west-3"
 ROLE = "kindling-node"
+# A config for merge tests: it adds one file.
+MERGE_CONFIG = (
+    b'{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/from-s3",'
+    b'"contents":{"source":"data:,merged%20from%20s3"}}]}}'
+)
+
+
+def exit_with_parent():
+    """The test process holds our stdin; when it exits, so does this stand-in."""
+    import threading
+
+    def watch():
+        sys.stdin.buffer.read()
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def write_state(path, state):
@@ -113,6 +129,7 @@ def serve_s3(state_path):
     v1 = s3.put_object(Bucket=PRIVATE_BUCKET, Key="config.ign", Body=b"private v1\n")["VersionId"]
     v2 = s3.put_object(Bucket=PRIVATE_BUCKET, Key="config.ign", Body=b"private v2\n")["VersionId"]
     s3.put_object(Bucket=PRIVATE_BUCKET, Key="dir/with space.ign", Body=b"spaced key\n")
+    s3.put_object(Bucket=PRIVATE_BUCKET, Key="merge.ign", Body=MERGE_CONFIG)
 
     # From here on every signed request needs a valid SigV4 signature, and unsigned ones are
     # anonymous (see AnonymousAsS3Does).
@@ -166,6 +183,7 @@ def main():
     import logging
 
     logging.disable(logging.CRITICAL)
+    exit_with_parent()
     if args.store == "s3":
         serve_s3(args.state)
     else:
