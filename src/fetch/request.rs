@@ -28,10 +28,11 @@ pub struct Request<'a> {
     pub budget: Duration,
 }
 
-/// A status the caller did not ask to retry, and its body.
+/// A status the caller did not ask to retry, its headers and its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub status: u16,
+    pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -63,9 +64,16 @@ impl Fetcher {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     if !(resp.status().is_server_error() || req.retry.contains(&status)) {
+                        let headers = resp.headers().clone();
+                        let body = if req.method == Method::HEAD {
+                            Vec::new()
+                        } else {
+                            read_limited(resp, req.limit, &shown)?
+                        };
                         return Ok(Answer {
                             status,
-                            body: read_limited(resp, req.limit, &shown)?,
+                            headers,
+                            body,
                         });
                     }
                     wait = retry_after(resp.headers());

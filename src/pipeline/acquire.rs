@@ -36,6 +36,7 @@ pub fn acquire(ctx: &StageContext, network: Network) -> Result<Delivery, Pipelin
         policy: &ctx.policy,
         limit,
         timeout: ctx.config_timeout,
+        cloud: ctx.fetch_settings().cloud,
     };
     let source = provider.describe();
     let url = ctx

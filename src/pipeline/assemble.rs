@@ -12,7 +12,7 @@ use kindling_spec::Config;
 use super::render::{self, ChainError, Network};
 use super::PipelineError;
 use crate::fetch::redact::redact;
-use crate::fetch::FetchPolicy;
+use crate::fetch::FetchSettings;
 use crate::stages::runtime::{self, State};
 use crate::stages::{plan, StageContext};
 
@@ -23,7 +23,7 @@ pub fn assemble(
     network: Network,
     state: &mut State,
 ) -> Result<Config, PipelineError> {
-    let base = base_config(&base_files(ctx)?, network, &ctx.fetch_policy(), state)?;
+    let base = base_config(&base_files(ctx)?, network, &ctx.fetch_settings(), state)?;
     let mut config = match user {
         // Merging over nothing changes nothing, and would cost two JSON trees of the config.
         Some(user) if base == Config::default() => user,
@@ -155,7 +155,7 @@ fn configs_in(dir: &Path) -> Result<BTreeMap<OsString, PathBuf>, PipelineError> 
 fn base_config(
     paths: &[PathBuf],
     network: Network,
-    policy: &FetchPolicy,
+    fetch: &FetchSettings,
     state: &mut State,
 ) -> Result<Config, PipelineError> {
     let mut config = Config::default();
@@ -165,7 +165,7 @@ fn base_config(
             source,
         })?;
         let mut chain = vec![path.display().to_string()];
-        let base = render::render(render::parse(&bytes, &chain)?, &mut chain, network, policy)?;
+        let base = render::render(render::parse(&bytes, &chain)?, &mut chain, network, fetch)?;
         state.fetched.extend(base.fetched);
         config = kindling_spec::merge::merge(&config, &base.config).map_err(|e| {
             ChainError::Invalid {

@@ -151,6 +151,10 @@ pub struct Environment {
     /// Tests only (`$KINDLING_TEST_APPLEHV_ADDR`): a Unix socket path or `host:port` that
     /// replaces the vsock connection to the Apple Virtualization host.
     pub applehv_addr: Option<String>,
+    /// Tests only (`$KINDLING_TEST_S3_ENDPOINT`): the S3 stand-in, addressed path-style.
+    pub s3_endpoint: Option<String>,
+    /// Tests only (`$KINDLING_TEST_GCS_ENDPOINT`): the GCS stand-in.
+    pub gcs_endpoint: Option<String>,
 }
 
 impl Environment {
@@ -162,9 +166,9 @@ impl Environment {
             sysfs: std::env::var_os("KINDLING_SYSFS")
                 .map_or_else(|| PathBuf::from("/sys"), PathBuf::from),
             config_file,
-            metadata_url: std::env::var("KINDLING_TEST_METADATA_URL")
-                .ok()
-                .filter(|u| !u.is_empty()),
+            metadata_url: test_seam("KINDLING_TEST_METADATA_URL"),
+            s3_endpoint: test_seam("KINDLING_TEST_S3_ENDPOINT"),
+            gcs_endpoint: test_seam("KINDLING_TEST_GCS_ENDPOINT"),
             by_label_dir: std::env::var_os("KINDLING_TEST_DISK_BY_LABEL")
                 .map_or_else(|| PathBuf::from(drive::BY_LABEL_DIR), PathBuf::from),
             leases_dir: std::env::var_os("KINDLING_TEST_NETIF_LEASES")
@@ -175,9 +179,7 @@ impl Environment {
             hv_pool_dir: std::env::var_os("KINDLING_TEST_HV_POOL_DIR")
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),
-            applehv_addr: std::env::var("KINDLING_TEST_APPLEHV_ADDR")
-                .ok()
-                .filter(|a| !a.is_empty()),
+            applehv_addr: test_seam("KINDLING_TEST_APPLEHV_ADDR"),
         }
     }
 
@@ -203,19 +205,7 @@ impl Environment {
 
     /// A metadata service URL, pointed at the test stand-in when one is set.
     pub fn metadata_url(&self, production: &str) -> String {
-        let Some(base) = &self.metadata_url else {
-            return production.to_owned();
-        };
-        let Ok(url) = reqwest::Url::parse(production) else {
-            return production.to_owned();
-        };
-        let mut out = base.trim_end_matches('/').to_owned();
-        out.push_str(url.path());
-        if let Some(q) = url.query() {
-            out.push('?');
-            out.push_str(q);
-        }
-        out
+        crate::fetch::cloud::standin_url(self.metadata_url.as_deref(), production)
     }
 }
 
@@ -225,6 +215,11 @@ fn or_default(path: &std::path::Path, default: &str) -> PathBuf {
     } else {
         path.to_owned()
     }
+}
+
+/// A stand-in's address that only tests set; empty is unset.
+fn test_seam(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|u| !u.is_empty())
 }
 
 /// What every provider may consult while acquiring.
@@ -239,6 +234,8 @@ pub struct ProviderContext<'a> {
     pub limit: u64,
     /// The overall budget for getting the config, retries included.
     pub timeout: Duration,
+    /// For a config at an s3:// or gs:// URL: where credentials come from on this platform.
+    pub cloud: crate::fetch::cloud::Cloud,
 }
 
 /// A source of the user config on one platform.

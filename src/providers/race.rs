@@ -95,6 +95,7 @@ pub struct OwnedContext {
     pub policy: Policy,
     pub limit: u64,
     pub timeout: std::time::Duration,
+    pub cloud: crate::fetch::cloud::Cloud,
 }
 
 impl OwnedContext {
@@ -106,6 +107,7 @@ impl OwnedContext {
             policy: cx.policy.clone(),
             limit: cx.limit,
             timeout: cx.timeout,
+            cloud: cx.cloud.clone(),
         }
     }
 
@@ -117,6 +119,7 @@ impl OwnedContext {
             policy: &self.policy,
             limit: self.limit,
             timeout: self.timeout,
+            cloud: self.cloud.clone(),
         }
     }
 }

@@ -44,4 +44,14 @@ impl StageContext {
     pub fn fetch_policy(&self) -> crate::fetch::FetchPolicy {
         crate::fetch::FetchPolicy::from_policy(&self.policy)
     }
+
+    /// The base of every fetch in this stage: the trust policy, and where object store
+    /// credentials come from on this platform.
+    pub fn fetch_settings(&self) -> crate::fetch::FetchSettings {
+        crate::fetch::FetchSettings {
+            policy: self.fetch_policy(),
+            cloud: crate::fetch::cloud::Cloud::for_platform(&self.platform, &self.env),
+            ..crate::fetch::FetchSettings::default()
+        }
+    }
 }

@@ -122,7 +122,7 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
             &config.ignition,
             &[],
             Network::Online,
-            &ctx.fetch_policy(),
+            &ctx.fetch_settings(),
             &mut fetched,
         )?;
         let mut volumes = Vec::new();

@@ -133,7 +133,7 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
         &config.ignition,
         &[],
         Network::Online,
-        &ctx.fetch_policy(),
+        &ctx.fetch_settings(),
         &mut fetched,
     )?;
 
