@@ -328,3 +328,21 @@ fn read_optional(path: &std::path::Path) -> Result<Acquired, ProviderError> {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_platform_ignition_knows_has_a_provider_and_no_other_does() {
+        let env = Environment {
+            config_file: Some(PathBuf::from("/nonexistent/config.ign")),
+            ..Environment::default()
+        };
+        for id in PLATFORMS {
+            assert!(for_platform(id, &env).is_ok(), "{id} has no provider");
+        }
+        let err = for_platform("equinix", &env).expect_err("not an Ignition id");
+        assert!(err.to_string().contains("\"equinix\" is unknown"), "{err}");
+    }
+}
