@@ -8,190 +8,32 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use kindling::fetch::cloud::Cloud;
 use kindling::fetch::hash::sha512_of;
 use kindling::fetch::{FetchError, FetchSettings, Fetcher};
 use kindling_spec::types::Resource;
+use support::objstore::{gcs, s3};
 use support::stage::{assert_fails, assert_ok, stderr, Env};
+use support::standin::Standin as Metadata;
 use support::Server;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The venv's python, installed on first use.
-fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let out = Command::new(repo().join("tests/standins/objstore-venv.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("tests/standins/objstore-venv.sh runs");
-        assert!(
-            out.status.success(),
-            "installing the object store stand-ins failed (moto[server], gcp-storage-emulator from PyPI); these tests cannot run without them"
-        );
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    })
-}
-
-/// A stand-in process: killed on drop, or when this test process exits (it watches its
-/// standard input).
-struct Standin {
-    child: Child,
-    _stdin: Option<ChildStdin>,
-    state: serde_json::Value,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Standin {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Standin {
-    fn start(program: &Path, args: &[&str], state_name: &str) -> Standin {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let state_path = dir.path().join(state_name);
-        let mut child = Command::new(program)
-            .args(args)
-            .arg(&state_path)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("stand-in starts");
-        let stdin = child.stdin.take();
-        let started = Instant::now();
-        while !state_path.exists() {
-            if let Ok(Some(status)) = child.try_wait() {
-                let mut err = String::new();
-                if let Some(e) = child.stderr.take() {
-                    for line in BufReader::new(e).lines().map_while(Result::ok) {
-                        err.push_str(&line);
-                        err.push('\n');
-                    }
-                }
-                panic!("stand-in {args:?} exited with {status}:\n{err}");
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "stand-in {args:?} did not start within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let state = std::fs::read(&state_path).expect("state file");
-        Standin {
-            child,
-            _stdin: stdin,
-            state: serde_json::from_slice(&state).expect("state is JSON"),
-            _dir: dir,
-        }
-    }
-
-    fn get(&self, key: &str) -> String {
-        self.state
-            .pointer(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or_else(|| panic!("state has {key}"))
-            .to_owned()
-    }
-}
-
-/// One moto server for the whole test binary (seeding takes a few seconds).
-fn s3() -> &'static Standin {
-    static S3: OnceLock<Standin> = OnceLock::new();
-    S3.get_or_init(|| {
-        let script = repo().join("tests/standins/objstore.py");
-        let script = script.to_str().expect("utf-8 path");
-        Standin::start(python(), &[script, "s3", "--state"], "s3.json")
-    })
-}
-
-fn gcs() -> &'static Standin {
-    static GCS: OnceLock<Standin> = OnceLock::new();
-    GCS.get_or_init(|| {
-        let script = repo().join("tests/standins/objstore.py");
-        let script = script.to_str().expect("utf-8 path");
-        Standin::start(python(), &[script, "gcs", "--state"], "gcs.json")
-    })
-}
-
-/// The metadata stand-in for one platform, with extra arguments.
-struct Metadata {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Metadata {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Metadata {
-    fn start(platform: &str, extra: &[&str]) -> Metadata {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port_file = dir.path().join("port");
-        let child = Command::new("python3")
-            .arg(repo().join("tests/standins/metadata.py"))
-            .args(["--platform", platform, "--port-file"])
-            .arg(&port_file)
-            .arg("--log")
-            .arg(dir.path().join("requests.jsonl"))
-            .args(extra)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("metadata stand-in starts");
-        let started = Instant::now();
-        while !port_file.exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "metadata stand-in did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let port = std::fs::read_to_string(&port_file).expect("port");
-        Metadata {
-            child,
-            url: format!("http://127.0.0.1:{}", port.trim()),
-            dir,
-        }
-    }
-
-    /// An aws metadata stand-in whose role `kindling-node` hands out `credentials`.
-    fn aws_role_at(credentials: &serde_json::Value) -> Metadata {
-        let keep = tempfile::tempdir().expect("tempdir").keep();
-        let path = keep.join("credentials.json");
-        std::fs::write(&path, credentials.to_string()).expect("credentials");
-        Metadata::start(
-            "aws",
-            &[
-                "--aws-role",
-                "kindling-node",
-                "--aws-credentials",
-                path.to_str().expect("utf-8"),
-            ],
-        )
-    }
-
-    fn requests(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(self.dir.path().join("requests.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("log line is JSON"))
-            .collect()
-    }
+/// An aws metadata stand-in whose role `kindling-node` hands out `credentials`.
+fn aws_role_at(credentials: &serde_json::Value) -> Metadata {
+    let keep = tempfile::tempdir().expect("tempdir").keep();
+    let path = keep.join("credentials.json");
+    std::fs::write(&path, credentials.to_string()).expect("credentials");
+    Metadata::start_args(
+        "aws",
+        &[
+            "--aws-role",
+            "kindling-node",
+            "--aws-credentials",
+            path.to_str().expect("utf-8"),
+        ],
+    )
 }
 
 /// The credentials document IMDS serves for the role, from moto's STS session.
@@ -244,7 +86,7 @@ fn anonymous_s3() -> Fetcher {
 fn aws_s3(metadata: &Metadata) -> Fetcher {
     fetcher(Cloud {
         aws_instance: true,
-        metadata_url: Some(metadata.url.clone()),
+        metadata_url: Some(metadata.url()),
         s3_endpoint: Some(s3().get("/endpoint")),
         ..Cloud::default()
     })
@@ -292,7 +134,7 @@ fn s3_public_object_anonymously() {
 #[test]
 fn s3_private_object_anonymously_is_access_denied_with_a_hint() {
     // On AWS without a role (IMDS answers 404 for the role list): anonymous, as in Ignition.
-    let imds = Metadata::start("aws", &[]);
+    let imds = Metadata::start_args("aws", &[]);
     let err = aws_s3(&imds)
         .fetch_to_vec(&res("s3://kindling-private/config.ign"), 1 << 20)
         .expect_err("private");
@@ -304,7 +146,7 @@ fn s3_private_object_anonymously_is_access_denied_with_a_hint() {
         "{msg}"
     );
     let paths: Vec<String> = imds
-        .requests()
+        .requests_json()
         .iter()
         .map(|r| r["path"].as_str().unwrap_or("").to_owned())
         .collect();
@@ -316,7 +158,7 @@ fn s3_private_object_anonymously_is_access_denied_with_a_hint() {
 
 #[test]
 fn s3_with_the_instance_role_reads_private_objects() {
-    let imds = Metadata::aws_role_at(&good_role_document());
+    let imds = aws_role_at(&good_role_document());
     let f = aws_s3(&imds);
     assert_eq!(text(&f, "s3://kindling-private/config.ign"), "private v2\n");
     assert_eq!(
@@ -324,7 +166,7 @@ fn s3_with_the_instance_role_reads_private_objects() {
         "spaced key\n"
     );
     // IMDSv2: a token first, then every metadata read carries it.
-    let reqs = imds.requests();
+    let reqs = imds.requests_json();
     assert_eq!(reqs[0]["method"], "PUT", "{reqs:?}");
     assert!(reqs[1..]
         .iter()
@@ -339,7 +181,7 @@ fn s3_with_the_instance_role_reads_private_objects() {
 
 #[test]
 fn s3_version_id_picks_the_version() {
-    let imds = Metadata::aws_role_at(&good_role_document());
+    let imds = aws_role_at(&good_role_document());
     let f = aws_s3(&imds);
     let v1 = s3().get("/versions/v1");
     assert_eq!(
@@ -360,7 +202,7 @@ fn s3_version_id_picks_the_version() {
 
 #[test]
 fn s3_bucket_arns_name_objects() {
-    let imds = Metadata::aws_role_at(&good_role_document());
+    let imds = aws_role_at(&good_role_document());
     assert_eq!(
         text(&aws_s3(&imds), "arn:aws:s3:::kindling-private/config.ign"),
         "private v2\n"
@@ -379,7 +221,7 @@ fn s3_wrong_secret_is_a_clear_error_without_credentials() {
         &s.get("/token"),
         &s.get("/expiration"),
     );
-    let imds = Metadata::aws_role_at(&served);
+    let imds = aws_role_at(&served);
     let err = aws_s3(&imds)
         .fetch_to_vec(&res("s3://kindling-private/config.ign"), 1 << 20)
         .expect_err("bad signature");
@@ -400,7 +242,7 @@ fn s3_stale_session_token_is_a_clear_error_without_credentials() {
         "FQoGZXIvYXdzEStaleStaleStaleStaleStaleStaleToken",
         &s.get("/expiration"),
     );
-    let imds = Metadata::aws_role_at(&served);
+    let imds = aws_role_at(&served);
     let err = aws_s3(&imds)
         .fetch_to_vec(&res("s3://kindling-private/config.ign"), 1 << 20)
         .expect_err("stale token");
@@ -437,10 +279,10 @@ fn s3_expired_token_is_a_clear_error_without_credentials() {
         )
         .into_bytes()
     });
-    let imds = Metadata::aws_role_at(&served);
+    let imds = aws_role_at(&served);
     let f = fetcher(Cloud {
         aws_instance: true,
-        metadata_url: Some(imds.url.clone()),
+        metadata_url: Some(imds.url()),
         s3_endpoint: Some(format!("http://{}", s3.addr)),
         ..Cloud::default()
     });
@@ -538,10 +380,10 @@ fn recording_gcs(reply: fn(&support::Request) -> Vec<u8>) -> Server {
 #[test]
 fn gs_sends_the_service_account_token() {
     let gcs = recording_gcs(|_| support::ok(b"secret config"));
-    let imds = Metadata::start("gcp", &["--gcp-token", "ya29.stand-in-token"]);
+    let imds = Metadata::start_args("gcp", &["--gcp-token", "ya29.stand-in-token"]);
     let f = fetcher(Cloud {
         gcp_instance: true,
-        metadata_url: Some(imds.url.clone()),
+        metadata_url: Some(imds.url()),
         gcs_endpoint: Some(format!("http://{}", gcs.addr)),
         ..Cloud::default()
     });
@@ -552,17 +394,17 @@ fn gs_sends_the_service_account_token() {
         reqs[0].header("Authorization"),
         Some("Bearer ya29.stand-in-token")
     );
-    let meta = imds.requests();
+    let meta = imds.requests_json();
     assert_eq!(meta[0]["headers"]["metadata-flavor"], "Google", "{meta:?}");
 }
 
 #[test]
 fn gs_without_a_service_account_is_anonymous() {
     let gcs = recording_gcs(|_| support::ok(b"public"));
-    let imds = Metadata::start("gcp", &[]);
+    let imds = Metadata::start_args("gcp", &[]);
     let f = fetcher(Cloud {
         gcp_instance: true,
-        metadata_url: Some(imds.url.clone()),
+        metadata_url: Some(imds.url()),
         gcs_endpoint: Some(format!("http://{}", gcs.addr)),
         ..Cloud::default()
     });
@@ -583,10 +425,10 @@ fn gs_refused_token_is_a_clear_error_without_the_token() {
         )
         .into_bytes()
     });
-    let imds = Metadata::start("gcp", &["--gcp-token", "ya29.stand-in-token"]);
+    let imds = Metadata::start_args("gcp", &["--gcp-token", "ya29.stand-in-token"]);
     let f = fetcher(Cloud {
         gcp_instance: true,
-        metadata_url: Some(imds.url.clone()),
+        metadata_url: Some(imds.url()),
         gcs_endpoint: Some(format!("http://{}", gcs.addr)),
         ..Cloud::default()
     });
@@ -616,7 +458,7 @@ fn fetch_stage_merges_an_s3_config_with_the_role_and_logs_no_secret() {
     let keep = tempfile::tempdir().expect("tempdir");
     let creds = keep.path().join("credentials.json");
     std::fs::write(&creds, served.to_string()).expect("credentials");
-    let imds = Metadata::start(
+    let imds = Metadata::start_args(
         "aws",
         &[
             "--userdata",
@@ -629,8 +471,9 @@ fn fetch_stage_merges_an_s3_config_with_the_role_and_logs_no_secret() {
     );
     let env = Env::new("kindling.firstboot kindling.platform.id=aws");
     let endpoint = s3().get("/endpoint");
+    let imds_url = imds.url();
     let vars: [(&str, &Path); 3] = [
-        ("KINDLING_TEST_METADATA_URL", Path::new(&imds.url)),
+        ("KINDLING_TEST_METADATA_URL", Path::new(&imds_url)),
         ("KINDLING_TEST_S3_ENDPOINT", Path::new(&endpoint)),
         ("RUST_LOG", Path::new("trace")),
     ];

@@ -28,6 +28,11 @@ impl Standin {
         Standin::start_on(platform, userdata, faults, "127.0.0.1", 0)
     }
 
+    /// The stand-in with raw extra arguments (`--userdata F`, `--aws-role R`, …).
+    pub fn start_args(platform: &str, extra: &[&str]) -> Standin {
+        Standin::spawn(platform, None, &[], "127.0.0.1", 0, extra)
+    }
+
     /// [`Standin::start`] on a given address and port (0: any).
     pub fn start_on(
         platform: &str,
@@ -35,6 +40,17 @@ impl Standin {
         faults: &[&str],
         bind: &str,
         port: u16,
+    ) -> Standin {
+        Standin::spawn(platform, userdata, faults, bind, port, &[])
+    }
+
+    fn spawn(
+        platform: &str,
+        userdata: Option<&[u8]>,
+        faults: &[&str],
+        bind: &str,
+        port: u16,
+        extra: &[&str],
     ) -> Standin {
         let dir = tempfile::tempdir().expect("tempdir");
         // The engine's tests and the QEMU crate (tests/qemu) both use it.
@@ -65,6 +81,7 @@ impl Standin {
         for f in faults {
             cmd.arg("--fault").arg(f);
         }
+        cmd.args(extra);
         let mut child = cmd.spawn().expect("python3 runs the stand-in");
         let started = Instant::now();
         let port = loop {
@@ -90,6 +107,15 @@ impl Standin {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The log as JSON values, for checks on fields [`Logged`] does not name.
+    pub fn requests_json(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("log line"))
+            .collect()
     }
 
     pub fn requests(&self) -> Vec<Logged> {
