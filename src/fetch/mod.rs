@@ -64,7 +64,7 @@ impl FetchPolicy {
     }
 
     fn check(&self, url: &str, pinned: bool) -> Result<(), FetchError> {
-        let remote = !(url.is_empty() || url.starts_with("data:"));
+        let remote = is_remote(url);
         if remote && self.require_hash && !pinned {
             return Err(FetchError::Refused {
                 url: redact(url),
@@ -161,6 +161,13 @@ pub enum FetchError {
     TooLarge { url: String, limit: u64 },
     #[error("writing the content of {url} failed: {source}")]
     Write { url: String, source: io::Error },
+}
+
+/// Whether fetching `url` leaves the machine: every URL but `data:` (whose bytes are in the
+/// config) and none (empty content). The one answer to "is this remote" that the trust
+/// policy, the offline check and fetch-ahead all use.
+pub fn is_remote(url: &str) -> bool {
+    !(url.is_empty() || url.starts_with("data:"))
 }
 
 /// Fetches resources with one set of settings. The HTTP client is built on first use, and so

@@ -201,9 +201,7 @@ fn fetch_config(
 
 /// Every URL but `data:` (and none) is fetched over the network: http(s), tftp, and the
 /// object stores (s3, arn, gs).
-pub fn needs_network(url: &str) -> bool {
-    !(url.is_empty() || url.starts_with("data:"))
-}
+pub use crate::fetch::is_remote as needs_network;
 
 /// Fetch settings from a config's `ignition` section over `base` (the trust policy and the
 /// platform's cloud settings); CA bundles are fetched here.

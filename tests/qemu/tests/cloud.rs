@@ -14,14 +14,14 @@
 //!   the guest can reach no real S3 host name.
 
 #[allow(dead_code)]
+#[path = "../../support/objstore.rs"]
+mod objstore;
+#[allow(dead_code)]
 #[path = "../../support/pgp.rs"]
 mod pgp;
 #[allow(dead_code)]
 #[path = "../../support/standin.rs"]
 mod standin;
-#[allow(dead_code)]
-#[path = "../../support/objstore.rs"]
-mod objstore;
 
 use std::path::Path;
 use std::process::Command;
