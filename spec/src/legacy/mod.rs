@@ -98,12 +98,10 @@ pub(crate) fn parse(version: LegacyVersion, mut doc: Value, report: &mut Report)
     for mut entry in checked.entries {
         let translated_path = entry.path.clone();
         entry.path = map.to_source(&translated_path);
-        if entry.path != translated_path {
-            entry.message = format!(
-                "{} (in the translated config at {translated_path})",
-                entry.message
-            );
-        }
+        entry.message = format!(
+            "{} (in the config translated to spec 3.x, at {translated_path})",
+            entry.message
+        );
         entry.on_key = false;
         report.entries.push(entry);
     }

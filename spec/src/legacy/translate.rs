@@ -14,6 +14,7 @@
 //! - `mount.create` becomes `wipeFilesystem` (its `force`) plus its mkfs options; an `oem`
 //!   filesystem that is not wiped is declared btrfs, as Flatcar's OEM partition is.
 //! - Partition sizes in sectors become MiB when they are whole MiB.
+//! - A file with no `contents.source` is an empty file in 2.x; in 3.x its source is `data:,`.
 
 use std::collections::HashMap;
 
@@ -27,6 +28,9 @@ use crate::validate::paths::clean;
 
 /// Where Flatcar's OEM partition is mounted.
 pub const OEM_PATH: &str = "/usr/share/oem";
+
+/// The source of an empty file.
+const EMPTY: &str = "data:,";
 
 /// 512-byte sectors in a MiB.
 const SECTORS_PER_MIB: i64 = 2048;
@@ -264,8 +268,15 @@ pub(crate) fn translate(
         clean(&format!("{base}/{path}"))
     };
     for (f, origin) in c.storage.files.into_iter().zip(&origins.files) {
+        // A 2.x file without a source is an empty file, written like any other; 3.x needs a
+        // source for that (without one it only creates a file that is missing).
+        let source = if f.contents.source.is_empty() {
+            EMPTY.to_owned()
+        } else {
+            f.contents.source
+        };
         let resource = v3::Resource {
-            source: some_str(f.contents.source),
+            source: Some(source),
             compression: some_str(f.contents.compression),
             http_headers: Vec::new(),
             verification: v3::Verification {
