@@ -219,3 +219,120 @@ fn remove(value: &mut Value, parts: &[&str], at: JsonPath, found: &mut dyn FnMut
         remove(child, rest, at.key(first), found);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::test_support::{assert_error, assert_warning, check};
+    use serde_json::json;
+
+    fn parsed(json: &str) -> crate::Parsed {
+        crate::parse(json.as_bytes(), crate::Options::default())
+            .unwrap_or_else(|r| panic!("{json}: {r}"))
+    }
+
+    #[test]
+    fn versions_are_detected_by_their_own_key() {
+        for (v, want) in [
+            ("2.0.0", LegacyVersion::V2_0),
+            ("2.1.0", LegacyVersion::V2_1),
+            ("2.2.0", LegacyVersion::V2_2),
+            ("2.3.0", LegacyVersion::V2_3),
+        ] {
+            assert_eq!(detect(&json!({"ignition": {"version": v}})), Some(want));
+        }
+        assert_eq!(
+            detect(&json!({"ignitionVersion": 1})),
+            Some(LegacyVersion::V1)
+        );
+        // ignition.version decides when both are there, and other versions are not ours.
+        assert_eq!(
+            detect(&json!({"ignitionVersion": 1, "ignition": {"version": "3.0.0"}})),
+            None
+        );
+        for other in ["2.4.0", "2.3.1", "3.0.0", "1.0.0"] {
+            assert_eq!(
+                detect(&json!({"ignition": {"version": other}})),
+                None,
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_says_which_version_was_translated() {
+        let p = parsed(r#"{"ignition": {"version": "2.2.0"}}"#);
+        assert_eq!(p.legacy, Some(LegacyVersion::V2_2));
+        assert_eq!(p.version, SpecVersion::V3_0);
+        assert_eq!(p.config.ignition.version, "3.6.0");
+        let p = parsed(r#"{"ignitionVersion": 1}"#);
+        assert_eq!(p.legacy, Some(LegacyVersion::V1));
+        let p = parsed(r#"{"ignition": {"version": "3.1.0"}}"#);
+        assert_eq!(p.legacy, None);
+    }
+
+    #[test]
+    fn fields_newer_than_the_version_are_warned_about_and_ignored() {
+        let cfg = r#"{"ignition": {"version": "2.1.0"}, "storage": {"files": [
+            {"filesystem": "root", "path": "/a", "overwrite": false}]}}"#;
+        assert_warning(
+            cfg,
+            "$.storage.files.0.overwrite",
+            "unused key overwrite: spec 2.1.0 has no such field (it was added in 2.2.0)",
+        );
+        assert_eq!(parsed(cfg).config.storage.files[0].overwrite, Some(true));
+        // The same field is read in the version that has it.
+        let cfg = cfg.replace("2.1.0", "2.2.0");
+        assert_eq!(parsed(&cfg).config.storage.files[0].overwrite, Some(false));
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings_and_strict_mode_refuses_them() {
+        let cfg = r#"{"ignition": {"version": "2.3.0"}, "storage": {"filez": []}}"#;
+        assert_warning(cfg, "$.storage.filez", "unused key filez");
+        let strict = crate::parse(cfg.as_bytes(), crate::Options { strict: true });
+        assert!(strict.is_err());
+    }
+
+    #[test]
+    fn findings_carry_line_and_column() {
+        let cfg = "{\"ignition\": {\"version\": \"2.3.0\"},\n \"storage\": {\"files\": [\n  {\"filesystem\": \"nope\", \"path\": \"/a\"}]}}";
+        let report = crate::parse(cfg.as_bytes(), crate::Options::default()).unwrap_err();
+        let entry = &report.entries[0];
+        assert_eq!(entry.path.to_string(), "$.storage.files.0.filesystem");
+        assert_eq!(entry.position.map(|p| p.line), Some(3));
+    }
+
+    #[test]
+    fn findings_in_the_translated_config_point_back_at_the_source() {
+        // Two entries that become the same 3.x path: 3.x's duplicate rule finds it.
+        let cfg = r#"{"ignition": {"version": "2.3.0"}, "storage": {
+            "filesystems": [{"name": "var", "path": "/var"}],
+            "files": [
+              {"filesystem": "root", "path": "/var/x", "contents": {"source": "data:,a"}},
+              {"filesystem": "var", "path": "/x", "append": true, "contents": {"source": "data:,b"}}]}}"#;
+        let lines = check(cfg);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("E $.storage.files.1: duplicate entry")
+                    && l.contains("translated to spec 3.x, at $.storage.files.1")),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn spec_1_findings_use_spec_1_paths() {
+        assert_error(
+            r#"{"ignitionVersion": 1, "storage": {"filesystems": [
+                {"device": "/dev/vdb", "format": "ext4", "files": [{"path": "/a", "mode": 70000}]}]}}"#,
+            "$.storage.filesystems.0.files.0.mode",
+            "illegal file mode",
+        );
+        assert_error(
+            r#"{"ignitionVersion": 1, "storage": {"filesystems": [{"device": "vdb", "format": "ext4"}]}}"#,
+            "$.storage.filesystems.0.device",
+            "path not absolute",
+        );
+    }
+}

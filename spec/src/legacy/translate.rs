@@ -480,3 +480,206 @@ fn partition(p: v2::Partition, at: &JsonPath, report: &mut Report) -> v3::Partit
         resize: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads, validates and translates a 2.x config given as JSON; panics on errors.
+    fn tr(json: &str) -> (v3::Config, Report) {
+        let doc: serde_json::Value = serde_json::from_str(json).expect("JSON");
+        let config: v2::Config = serde_json::from_value(doc).expect("2.x model");
+        let mut report = Report::new();
+        let origins = Origins::of_v2(&config);
+        let (out, _) = translate(config, &origins, &mut report);
+        assert!(!report.is_fatal(), "{report}");
+        (out, report)
+    }
+
+    #[test]
+    fn enabled_wins_over_the_deprecated_enable() {
+        let (c, _) = tr(r#"{"systemd": {"units": [
+            {"name": "a.service", "enable": true},
+            {"name": "b.service", "enable": true, "enabled": false},
+            {"name": "c.service", "enabled": true},
+            {"name": "d.service"}]}}"#);
+        let enabled: Vec<Option<bool>> = c.systemd.units.iter().map(|u| u.enabled).collect();
+        assert_eq!(enabled, [Some(true), Some(false), Some(true), None]);
+    }
+
+    #[test]
+    fn create_supplies_the_account_fields() {
+        let (c, _) = tr(r#"{"passwd": {"users": [{"name": "u", "passwordHash": "x",
+            "create": {"uid": 1001, "gecos": "G", "homeDir": "/h", "noCreateHome": true,
+                       "primaryGroup": "p", "groups": ["a"], "noUserGroup": true,
+                       "noLogInit": true, "shell": "/bin/sh", "system": true}}]}}"#);
+        let u = &c.passwd.users[0];
+        assert_eq!(u.uid, Some(1001));
+        assert_eq!(u.gecos.as_deref(), Some("G"));
+        assert_eq!(u.home_dir.as_deref(), Some("/h"));
+        assert_eq!(u.no_create_home, Some(true));
+        assert_eq!(u.primary_group.as_deref(), Some("p"));
+        assert_eq!(u.groups, ["a"]);
+        assert_eq!(u.no_user_group, Some(true));
+        assert_eq!(u.no_log_init, Some(true));
+        assert_eq!(u.shell.as_deref(), Some("/bin/sh"));
+        assert_eq!(u.system, Some(true));
+        assert_eq!(u.password_hash.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn files_overwrite_unless_told_and_append_never_does() {
+        let (c, _) = tr(r#"{"storage": {"files": [
+            {"filesystem": "root", "path": "/a", "contents": {"source": "data:,a"}},
+            {"filesystem": "root", "path": "/b", "overwrite": false},
+            {"filesystem": "root", "path": "/c", "append": true, "contents": {"source": "data:,c", "compression": "gzip"}}]}}"#);
+        let f = &c.storage.files;
+        assert_eq!(f[0].overwrite, Some(true));
+        assert_eq!(f[1].overwrite, Some(false));
+        assert_eq!(f[1].contents.source.as_deref(), Some(EMPTY));
+        assert_eq!(f[2].overwrite, Some(false));
+        assert_eq!(f[2].contents, v3::Resource::default());
+        assert_eq!(f[2].append[0].source.as_deref(), Some("data:,c"));
+        assert_eq!(f[2].append[0].compression.as_deref(), Some("gzip"));
+    }
+
+    #[test]
+    fn filesystem_names_become_paths() {
+        let (c, report) = tr(r#"{"storage": {
+            "filesystems": [
+              {"name": "unused", "mount": {"device": "/dev/vdd", "format": "ext4"}},
+              {"name": "oem", "mount": {"device": "/dev/vdb", "format": "ext4"}},
+              {"name": "var", "path": "/var/"},
+              {"name": "data", "mount": {"device": "/dev/vdc", "format": "xfs", "wipeFilesystem": true}},
+              {"name": "root", "path": "/"}],
+            "files": [
+              {"filesystem": "var", "path": "/lib//x"},
+              {"filesystem": "data", "path": "/y"},
+              {"filesystem": "oem", "path": "/z"},
+              {"filesystem": "root", "path": "/w"}]}}"#);
+        let paths: Vec<&str> = c.storage.files.iter().map(|f| f.path.as_str()).collect();
+        // Every filesystem without a path counts, as in Flatcar: data is the third.
+        assert_eq!(
+            paths,
+            ["/var/lib/x", "/tmp/data-ign3/y", "/usr/share/oem/z", "/w"]
+        );
+        let fss: Vec<(&str, Option<&str>, Option<&str>)> = c
+            .storage
+            .filesystems
+            .iter()
+            .map(|f| (f.device.as_str(), f.format.as_deref(), f.path.as_deref()))
+            .collect();
+        assert_eq!(
+            fss,
+            [
+                // Nothing is written to it, so it needs no mount point.
+                ("/dev/vdd", Some("ext4"), None),
+                // Flatcar's OEM partition is btrfs unless the config wipes it.
+                ("/dev/vdb", Some("btrfs"), Some(OEM_PATH)),
+                ("/dev/vdc", Some("xfs"), Some("/tmp/data-ign3")),
+            ]
+        );
+        let warned: Vec<String> = report.entries.iter().map(|e| e.path.to_string()).collect();
+        assert_eq!(warned, ["$.storage.filesystems.3.name"]);
+    }
+
+    #[test]
+    fn mount_create_becomes_wipe_and_mkfs_options() {
+        let (c, _) = tr(r#"{"storage": {"filesystems": [
+            {"name": "oem", "mount": {"device": "/dev/vdb", "format": "ext4", "create": {"force": true, "options": ["-L", "OEM"]}}}]}}"#);
+        let fs = &c.storage.filesystems[0];
+        assert_eq!(fs.wipe_filesystem, Some(true));
+        assert_eq!(fs.options, ["-L", "OEM"]);
+        assert_eq!(
+            fs.format.as_deref(),
+            Some("ext4"),
+            "a wiped OEM keeps its format"
+        );
+    }
+
+    #[test]
+    fn networkd_units_and_dropins_become_files() {
+        let (c, _) = tr(r#"{"networkd": {"units": [
+            {"name": "a.network", "contents": "x=1", "dropins": [{"name": "d.conf", "contents": "y"}]},
+            {"name": "b.netdev", "dropins": [{"name": "e.conf", "contents": ""}]}]}}"#);
+        let files: Vec<(&str, Option<&str>, Option<i64>)> = c
+            .storage
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.contents.source.as_deref(), f.mode))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                (
+                    "/etc/systemd/network/a.network",
+                    Some("data:,x%3D1"),
+                    Some(0o644)
+                ),
+                (
+                    "/etc/systemd/network/a.network.d/d.conf",
+                    Some("data:,y"),
+                    Some(0o644)
+                ),
+                (
+                    "/etc/systemd/network/b.netdev.d/e.conf",
+                    Some("data:,"),
+                    Some(0o644)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn sectors_become_mib_when_whole() {
+        let doc = r#"{"storage": {"disks": [{"device": "/dev/vdb", "partitions": [
+            {"number": 1, "start": 4096, "size": 0},
+            {"number": 2, "size": 4095}]}]}}"#;
+        let config: v2::Config = serde_json::from_str(doc).expect("model");
+        let mut report = Report::new();
+        let (c, _) = translate(config.clone(), &Origins::of_v2(&config), &mut report);
+        let p = &c.storage.disks[0].partitions;
+        assert_eq!((p[0].start_mib, p[0].size_mib), (Some(2), Some(0)));
+        assert_eq!(p[1].size_mib, None);
+        assert_eq!(report.entries.len(), 1);
+        assert_eq!(
+            report.entries[0].path.to_string(),
+            "$.storage.disks.0.partitions.1.size"
+        );
+    }
+
+    #[test]
+    fn translated_paths_map_back_to_the_source() {
+        let doc = r#"{"storage": {
+            "filesystems": [{"name": "root", "path": "/"}, {"name": "d", "mount": {"device": "/dev/vdb", "format": "ext4"}}],
+            "files": [{"filesystem": "root", "path": "/a", "append": true, "contents": {"source": "data:,"}}]},
+            "networkd": {"units": [{"name": "n.network", "contents": "x", "dropins": [{"name": "a.conf"}]}]}}"#;
+        let config: v2::Config = serde_json::from_str(doc).expect("model");
+        let (_, map) = translate(config.clone(), &Origins::of_v2(&config), &mut Report::new());
+        for (translated, source) in [
+            (
+                "$.storage.files.0.append.0.source",
+                "$.storage.files.0.contents.source",
+            ),
+            ("$.storage.files.0.path", "$.storage.files.0.path"),
+            ("$.storage.files.1.contents.source", "$.networkd.units.0"),
+            ("$.storage.files.2", "$.networkd.units.0.dropins.0"),
+            (
+                "$.storage.filesystems.0.device",
+                "$.storage.filesystems.1.mount.device",
+            ),
+            ("$.storage.filesystems.0.path", "$.storage.filesystems.1"),
+            (
+                "$.ignition.config.merge.2.source",
+                "$.ignition.config.append.2.source",
+            ),
+            ("$.systemd.units.3.name", "$.systemd.units.3.name"),
+        ] {
+            assert_eq!(
+                map.to_source(&JsonPath::parse(translated)).to_string(),
+                source,
+                "{translated}"
+            );
+        }
+    }
+}
