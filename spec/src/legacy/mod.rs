@@ -90,6 +90,10 @@ pub(crate) fn parse(version: LegacyVersion, mut doc: Value, report: &mut Report)
         report.merge(unused);
         return None;
     }
+    let mut v2config = v2config;
+    if version <= LegacyVersion::V2_1 {
+        zero_modes(version, &mut v2config, &origins, report);
+    }
     let (config, map) = translate::translate(v2config, &origins, report);
     // The translated config must be a valid 3.x config; say where in the source a problem
     // comes from.
@@ -107,6 +111,33 @@ pub(crate) fn parse(version: LegacyVersion, mut doc: Value, report: &mut Report)
     }
     report.merge(unused);
     (!report.is_fatal()).then_some(config)
+}
+
+/// In spec 1, 2.0.0 and 2.1.0 a mode is a plain number, so a file or directory without one has
+/// mode 0, and Flatcar's Ignition writes it with no permission bits at all. Kindling does the
+/// same, and says so, since it is rarely what the author meant.
+fn zero_modes(
+    version: LegacyVersion,
+    config: &mut types::Config,
+    origins: &translate::Origins,
+    report: &mut Report,
+) {
+    let files = config.storage.files.iter_mut().zip(&origins.files);
+    for (file, at) in files.filter(|(f, _)| f.mode.is_none()) {
+        file.mode = Some(0);
+        report.warning(
+            at.clone(),
+            format!("file has no mode: in spec {version} that means mode 0, so it is written with no permissions (0000), as Flatcar does; set mode (420 for 0644)"),
+        );
+    }
+    let dirs = config.storage.directories.iter_mut().enumerate();
+    for (i, dir) in dirs.filter(|(_, d)| d.mode.is_none()) {
+        dir.mode = Some(0);
+        report.warning(
+            crate::jp!("storage", "directories", i),
+            format!("directory has no mode: in spec {version} that means mode 0, so it is created with no permissions (0000), as Flatcar does; set mode (493 for 0755)"),
+        );
+    }
 }
 
 /// Reads a typed model from the tree, reporting every key it does not use.
@@ -318,6 +349,34 @@ mod tests {
                 .any(|l| l.starts_with("E $.storage.files.1: duplicate entry")
                     && l.contains("translated to spec 3.x, at $.storage.files.1")),
             "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_mode_is_mode_0_before_2_2() {
+        let cfg = r#"{"ignition": {"version": "2.1.0"}, "storage": {
+            "files": [{"filesystem": "root", "path": "/a"}, {"filesystem": "root", "path": "/b", "mode": 420}],
+            "directories": [{"filesystem": "root", "path": "/d"}]}}"#;
+        let p = parsed(cfg);
+        assert_eq!(p.config.storage.files[0].mode, Some(0));
+        assert_eq!(p.config.storage.files[1].mode, Some(0o644));
+        assert_eq!(p.config.storage.directories[0].mode, Some(0));
+        assert_warning(
+            cfg,
+            "$.storage.files.0",
+            "file has no mode: in spec 2.1.0 that means mode 0",
+        );
+        assert_warning(cfg, "$.storage.directories.0", "directory has no mode");
+        // From 2.2.0 on a missing mode is the default (0644 for files, 0755 for directories).
+        let p = parsed(&cfg.replace("2.1.0", "2.2.0"));
+        assert_eq!(p.config.storage.files[0].mode, None);
+        assert_eq!(p.config.storage.directories[0].mode, None);
+        let v1 = r#"{"ignitionVersion": 1, "storage": {"filesystems": [
+            {"device": "/dev/vdb", "format": "ext4", "files": [{"path": "/a", "contents": "x"}]}]}}"#;
+        assert_warning(
+            v1,
+            "$.storage.filesystems.0.files.0",
+            "file has no mode: in spec 1 that",
         );
     }
 

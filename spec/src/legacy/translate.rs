@@ -15,8 +15,10 @@
 //!   filesystem that is not wiped is declared btrfs, as Flatcar's OEM partition is.
 //! - Partition sizes in sectors become MiB when they are whole MiB.
 //! - A file with no `contents.source` is an empty file in 2.x; in 3.x its source is `data:,`.
+//!
+//! (A missing mode in spec 1, 2.0.0 and 2.1.0 is mode 0; see `zero_modes` in the parent.)
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::types as v2;
 use super::url::data_url;
@@ -196,7 +198,7 @@ pub(crate) fn translate(
         .collect();
 
     // Where each filesystem name puts its entries.
-    let used: Vec<&str> = c
+    let used: HashSet<&str> = c
         .storage
         .files
         .iter()
@@ -218,7 +220,7 @@ pub(crate) fn translate(
         generated += 1;
         if fs.name == "oem" {
             places.insert(fs.name.clone(), OEM_PATH.to_owned());
-        } else if used.contains(&fs.name.as_str()) {
+        } else if used.contains(fs.name.as_str()) {
             let place = format!("/tmp/{}-ign{generated}", fs.name);
             report.warning(
                 origin.key("name"),
