@@ -135,8 +135,8 @@ fn huge_input_is_refused_with_bounded_memory() {
 #[test]
 fn unsupported_and_malformed_versions() {
     assert_invalid(
-        br#"{"ignition": {"version": "2.3.0"}}"#,
-        "unsupported config version 2.3.0",
+        br#"{"ignition": {"version": "2.4.0"}}"#,
+        "unsupported config version 2.4.0",
     );
     assert_invalid(
         br#"{"ignition": {"version": "3.7.0"}}"#,
@@ -147,6 +147,24 @@ fn unsupported_and_malformed_versions() {
         "invalid config version",
     );
     assert_invalid(br#"{"storage": {}}"#, "config has no ignition.version");
+}
+
+#[test]
+fn flatcar_spec_1_and_2_configs_are_read() {
+    for input in [
+        &br#"{"ignition": {"version": "2.3.0"}}"#[..],
+        br#"{"ignition": {"version": "2.0.0"}}"#,
+        br#"{"ignitionVersion": 1}"#,
+    ] {
+        let (code, stdout, stderr) = validate_stdin(input);
+        assert_eq!(
+            code,
+            0,
+            "{}: {stdout}{stderr}",
+            String::from_utf8_lossy(input)
+        );
+        assert_eq!(stdout, "");
+    }
 }
 
 #[test]

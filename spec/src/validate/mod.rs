@@ -11,9 +11,9 @@ mod ignition;
 mod luks;
 mod nodes;
 mod partitions;
-mod paths;
+pub(crate) mod paths;
 mod raid;
-mod resource;
+pub(crate) mod resource;
 mod systemd;
 mod unit_file;
 
