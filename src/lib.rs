@@ -7,6 +7,7 @@ pub mod command;
 pub mod commands;
 pub mod fetch;
 pub mod input;
+pub mod mountinfo;
 pub mod pipeline;
 pub mod providers;
 pub mod report;
