@@ -1,0 +1,164 @@
+//! The distribution side, with the host's real dracut: the dracut module refuses to build an
+//! initramfs that would boot without provisioning.
+//!
+//! The initramfs builds use `--no-kernel`: what is checked here is the module's own user
+//! space, and that keeps each build to seconds (the QEMU suite builds full images).
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "{}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        text(&output.stdout),
+        text(&output.stderr)
+    )
+}
+
+/// A private dracut base directory (the host's dracut, its modules, and `module` as
+/// 30kindling), so nothing is installed on the host. Like tools/build-initramfs.sh.
+fn dracut_base(dir: &Path, module: &Path) -> PathBuf {
+    let base = dir.join("dracut-base");
+    fs::create_dir_all(base.join("modules.d")).expect("creating the dracut base");
+    fs::create_dir_all(base.join("conf.d")).expect("creating conf.d");
+    fs::write(base.join("dracut.conf"), "").expect("writing dracut.conf");
+    let host = Path::new("/usr/lib/dracut");
+    assert!(
+        host.join("modules.d").is_dir(),
+        "dracut is not installed: run tools/install-deps.sh (packages dracut-core dracut-network)"
+    );
+    for entry in fs::read_dir(host).expect("reading /usr/lib/dracut") {
+        let entry = entry.expect("a /usr/lib/dracut entry");
+        if entry.file_name() != "modules.d" {
+            symlink(entry.path(), base.join(entry.file_name())).expect("linking a dracut file");
+        }
+    }
+    for entry in fs::read_dir(host.join("modules.d")).expect("reading dracut's modules") {
+        let entry = entry.expect("a dracut module");
+        if entry.file_name() != "30kindling" {
+            symlink(entry.path(), base.join("modules.d").join(entry.file_name()))
+                .expect("linking a dracut module");
+        }
+    }
+    symlink(module, base.join("modules.d/30kindling")).expect("linking 30kindling");
+    base
+}
+
+/// `dracut -a kindling` into `out` with the engine `engine`; `env` adds variables.
+fn dracut(base: &Path, out: &Path, engine: &Path, env: &[(&str, &OsStr)]) -> Output {
+    let empty = base.join("empty");
+    fs::create_dir_all(&empty).expect("creating an empty trust dir");
+    let mut cmd = Command::new("dracut");
+    cmd.env("dracutbasedir", base)
+        .env("KINDLING_BIN", engine)
+        .env("KINDLING_TRUST_DIR", &empty)
+        .env("KINDLING_BASE_DIR", &empty)
+        .args([
+            "--force",
+            "--no-kernel",
+            "--no-hostonly",
+            "--no-early-microcode",
+        ])
+        .arg("--conf")
+        .arg(base.join("dracut.conf"))
+        .arg("--confdir")
+        .arg(base.join("conf.d"))
+        .args([
+            "--modules",
+            "systemd-initrd",
+            "--add",
+            "kindling",
+            "--compress",
+            "cat",
+        ])
+        .arg(out);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.output()
+        .expect("dracut runs (apt-get install dracut-core)")
+}
+
+fn engine() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_kindling"))
+}
+
+/// Regression (issue 16): without the engine, dracut logged an error and still wrote an image
+/// that boots unprovisioned.
+#[test]
+fn a_build_without_the_engine_fails_and_writes_no_image() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dracut_base(dir.path(), &repo().join("dracut-module/30kindling"));
+    let out = dir.path().join("initrd.img");
+    let missing = dir.path().join("no-such-kindling");
+    let output = dracut(&base, &out, &missing, &[]);
+    let stderr = text(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "dracut succeeded: {}",
+        describe(&output)
+    );
+    assert!(
+        stderr.contains(&format!(
+            "kindling: missing the engine {}",
+            missing.display()
+        )) && stderr.contains("set KINDLING_BIN"),
+        "no message naming the engine and the fix: {}",
+        describe(&output)
+    );
+    assert!(
+        stderr.contains("refusing to build an initramfs that would boot without provisioning"),
+        "{}",
+        describe(&output)
+    );
+    assert!(!out.exists(), "dracut wrote {} anyway", out.display());
+}
+
+/// A tool a stage runs is as necessary as the engine: here the host "lacks" useradd (a PATH
+/// of links to everything else).
+#[test]
+fn a_build_without_a_stage_tool_fails_and_names_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dracut_base(dir.path(), &repo().join("dracut-module/30kindling"));
+    let bin = dir.path().join("bin");
+    fs::create_dir_all(&bin).expect("creating the PATH dir");
+    for host_dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+        for entry in fs::read_dir(host_dir).expect("reading a PATH directory") {
+            let entry = entry.expect("a PATH entry");
+            let link = bin.join(entry.file_name());
+            if entry.file_name() != "useradd" && !link.exists() {
+                symlink(entry.path(), link).expect("linking a tool");
+            }
+        }
+    }
+    let out = dir.path().join("initrd.img");
+    let output = dracut(
+        &base,
+        &out,
+        &engine(),
+        &[("PATH", bin.as_os_str()), ("DRACUT_PATH", bin.as_os_str())],
+    );
+    assert!(
+        !output.status.success(),
+        "dracut succeeded: {}",
+        describe(&output)
+    );
+    assert!(
+        text(&output.stderr).contains("kindling: missing useradd, which the files stage runs"),
+        "no message naming useradd: {}",
+        describe(&output)
+    );
+    assert!(!out.exists(), "dracut wrote {} anyway", out.display());
+}
