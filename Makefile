@@ -6,6 +6,8 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 DRACUTMODDIR ?= $(PREFIX)/lib/dracut/modules.d
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# mdBook from the virtual environment tools/install-deps.sh makes, else one on PATH.
+MDBOOK ?= $(if $(wildcard target/venv/bin/mdbook),target/venv/bin/mdbook,mdbook)
 
 .PHONY: all deps build release demo test qemu-test lint docs generated install clean uki
 
@@ -31,7 +33,7 @@ demo: deps release
 test: deps lint
 	$(CARGO) build --workspace --bins
 	KINDLING_BIN=$(CURDIR)/target/debug/kindling $(CARGO) test --workspace --no-fail-fast
-	mdbook build docs
+	$(MDBOOK) build docs
 
 # A signed Unified Kernel Image (see docs/src/secure-boot.md):
 #   make uki KERNEL=/boot/vmlinuz-… INITRD=initrd.img CMDLINE="root=… kindling.firstboot" \
@@ -49,7 +51,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 docs:
-	mdbook build docs
+	$(MDBOOK) build docs
 
 # Regenerates docs/schema, docs/src/reference and the parser's object-path table
 # (spec/src/shape/table.rs) from the spec types.
