@@ -1,5 +1,6 @@
-//! The distribution side, with the host's real dracut: the dracut module refuses to build an
-//! initramfs that would boot without provisioning.
+//! The distribution side, with the host's real dracut, dpkg and lintian: the dracut module
+//! refuses to build an initramfs that would boot without provisioning, and the Debian packages
+//! are lintian-clean and install a module that builds one.
 //!
 //! The initramfs builds use `--no-kernel`: what is checked here is the module's own user
 //! space, and that keeps each build to seconds (the QEMU suite builds full images).
@@ -161,4 +162,182 @@ fn a_build_without_a_stage_tool_fails_and_names_it() {
         describe(&output)
     );
     assert!(!out.exists(), "dracut wrote {} anyway", out.display());
+}
+
+fn run(what: &str, cmd: &mut Command) -> Output {
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        describe(&output)
+    );
+    output
+}
+
+/// `make deb`'s script on this build: both packages lintian-clean, installed with dpkg into a
+/// throwaway root, and the installed module builds an initramfs with the installed engine.
+#[test]
+fn the_debian_packages_are_clean_and_install_a_working_module() {
+    let bin_dir = engine()
+        .parent()
+        .expect("the engine's directory")
+        .to_owned();
+    for bin in ["flint", "kindling-docgen"] {
+        assert!(
+            bin_dir.join(bin).is_file(),
+            "{} is missing: cargo build --workspace --bins first",
+            bin_dir.join(bin).display()
+        );
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let debs = dir.path().join("debs");
+    run(
+        "tools/build-deb.sh",
+        Command::new("bash")
+            .arg(repo().join("tools/build-deb.sh"))
+            .arg("--bin-dir")
+            .arg(&bin_dir)
+            .arg("--out")
+            .arg(&debs)
+            .env("DEB_COMPRESS", "gzip")
+            .current_dir(repo()),
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    let arch = text(
+        &run(
+            "dpkg --print-architecture",
+            Command::new("dpkg").arg("--print-architecture"),
+        )
+        .stdout,
+    );
+    let deb = |pkg: &str| debs.join(format!("{pkg}_{version}_{}.deb", arch.trim()));
+
+    // Lintian: no error or warning (the few overrides carry their reasons).
+    let lintian = Command::new("lintian")
+        .args(["--fail-on", "error,warning"])
+        .arg(deb("kindling"))
+        .arg(deb("flint"))
+        .output()
+        .expect("lintian runs (apt-get install lintian)");
+    let findings = text(&lintian.stdout);
+    assert!(
+        lintian.status.success()
+            && !findings
+                .lines()
+                .any(|l| l.starts_with("E:") || l.starts_with("W:")),
+        "lintian: {}",
+        describe(&lintian)
+    );
+
+    // Depends: the real libraries (dpkg-shlibdeps) and the stages' tools, every one a package
+    // this host has.
+    let control = text(
+        &run(
+            "dpkg-deb -f",
+            Command::new("dpkg-deb")
+                .arg("-f")
+                .arg(deb("kindling"))
+                .arg("Depends"),
+        )
+        .stdout,
+    );
+    for needed in [
+        "libc6",
+        "libssl3",
+        "libblkid1",
+        "dracut-core",
+        "passwd",
+        "gdisk",
+        "udev",
+    ] {
+        assert!(
+            control.contains(needed),
+            "kindling's Depends lacks {needed}: {control}"
+        );
+    }
+    for dep in control.split(',') {
+        let name = dep.split_whitespace().next().expect("a package name");
+        let status = text(
+            &Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", name])
+                .output()
+                .expect("dpkg-query runs")
+                .stdout,
+        );
+        assert!(
+            status.contains("install ok installed"),
+            "Depends names {name}, which this host does not have"
+        );
+    }
+
+    // Install both into a throwaway root with its own dpkg database.
+    let root = dir.path().join("root");
+    for sub in [
+        "var/lib/dpkg/info",
+        "var/lib/dpkg/updates",
+        "var/lib/dpkg/triggers",
+    ] {
+        fs::create_dir_all(root.join(sub)).expect("creating the dpkg database");
+    }
+    fs::write(root.join("var/lib/dpkg/status"), "").expect("writing the dpkg status");
+    run(
+        "dpkg --root -i",
+        Command::new("dpkg")
+            .arg(format!("--root={}", root.display()))
+            .args(["--log=/dev/null", "--force-depends", "-i"])
+            .arg(deb("kindling"))
+            .arg(deb("flint")),
+    );
+    for path in [
+        "usr/bin/kindling",
+        "usr/bin/flint",
+        "usr/share/man/man1/kindling.1.gz",
+        "usr/share/man/man1/kindling-files.1.gz",
+        "usr/share/man/man1/flint-sign.1.gz",
+        "usr/share/bash-completion/completions/kindling",
+        "usr/share/zsh/vendor-completions/_flint",
+        "usr/share/fish/vendor_completions.d/kindling.fish",
+        "lib/systemd/system/kindling-firstboot-complete.service",
+    ] {
+        assert!(
+            root.join(path).exists(),
+            "the packages did not install {path}"
+        );
+    }
+
+    // The installed module, with the installed engine, builds an initramfs carrying both.
+    let base = dracut_base(
+        dir.path(),
+        &root.join("usr/lib/dracut/modules.d/30kindling"),
+    );
+    let image = dir.path().join("initrd.img");
+    let output = dracut(&base, &image, &root.join("usr/bin/kindling"), &[]);
+    assert!(
+        output.status.success(),
+        "dracut with the installed module: {}",
+        describe(&output)
+    );
+    let listing = text(
+        &run(
+            "cpio -t",
+            Command::new("sh")
+                .arg("-c")
+                .arg("cpio -it --quiet < \"$0\"")
+                .arg(&image),
+        )
+        .stdout,
+    );
+    for path in [
+        "usr/bin/kindling",
+        "usr/lib/systemd/system-generators/kindling-generator",
+        "usr/lib/systemd/system/kindling-files.service",
+        "usr/sbin/useradd",
+    ] {
+        assert!(
+            listing.lines().any(|l| l == path),
+            "the initramfs lacks {path}"
+        );
+    }
 }
