@@ -127,6 +127,29 @@ fn a_build_without_the_engine_fails_and_writes_no_image() {
     assert!(!out.exists(), "dracut wrote {} anyway", out.display());
 }
 
+/// `-x` alone holds for a directory: KINDLING_BIN naming one is no engine either.
+#[test]
+fn an_engine_path_that_is_a_directory_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dracut_base(dir.path(), &repo().join("dracut-module/30kindling"));
+    let out = dir.path().join("initrd.img");
+    let output = dracut(&base, &out, dir.path(), &[]);
+    assert!(
+        !output.status.success(),
+        "dracut succeeded: {}",
+        describe(&output)
+    );
+    assert!(
+        text(&output.stderr).contains(&format!(
+            "kindling: missing the engine {}",
+            dir.path().display()
+        )),
+        "{}",
+        describe(&output)
+    );
+    assert!(!out.exists(), "dracut wrote {} anyway", out.display());
+}
+
 /// A tool a stage runs is as necessary as the engine: here the host "lacks" useradd (a PATH
 /// of links to everything else).
 #[test]

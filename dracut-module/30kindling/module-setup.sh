@@ -21,7 +21,7 @@ KINDLING_REQUIRED_TOOLS="useradd:files usermod:files userdel:files groupadd:file
 # Prints what is missing on the build host (the engine, then the tools), one per line.
 kindling_missing() {
     local bin="${KINDLING_BIN:-/usr/bin/kindling}" entry
-    [[ -x $bin ]] || echo "the engine $bin (install the kindling package, or set KINDLING_BIN to the engine)"
+    [[ -f $bin && -x $bin ]] || echo "the engine $bin (install the kindling package, or set KINDLING_BIN to the engine)"
     for entry in $KINDLING_REQUIRED_TOOLS; do
         find_binary "${entry%%:*}" &>/dev/null && continue
         if [[ ${entry#*:} == units ]]; then
