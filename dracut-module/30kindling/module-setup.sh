@@ -15,7 +15,7 @@
 # What the stages and units run and cannot do without, each with who runs it: shadow-utils for
 # users and groups (with --root), the disk tools, and what the units and helper scripts call.
 KINDLING_REQUIRED_TOOLS="useradd:files usermod:files userdel:files groupadd:files groupdel:files
-    sgdisk:disks partx:disks wipefs:disks udevadm:disks mount:mount umount:umount
+    sgdisk:disks partx:disks wipefs:disks udevadm:disks umount:mount mount:units
     bash:units modprobe:units systemctl:units journalctl:units ip:units"
 
 # Prints what is missing on the build host (the engine, then the tools), one per line.
