@@ -364,3 +364,30 @@ fn the_debian_packages_are_clean_and_install_a_working_module() {
         );
     }
 }
+
+#[test]
+fn build_deb_without_the_binaries_says_how_to_build_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new("bash")
+        .arg(repo().join("tools/build-deb.sh"))
+        .arg("--bin-dir")
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("debs"))
+        .current_dir(repo())
+        .output()
+        .expect("bash runs");
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        text(&output.stderr).contains(&format!(
+            "build-deb: {}/kindling is missing: cargo build --release --workspace --bins first",
+            dir.path().display()
+        )),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        !dir.path().join("debs").exists(),
+        "build-deb made its output directory anyway"
+    );
+}
