@@ -39,6 +39,7 @@ const FETCH_OPTIONS: &[&str] = &[
     "trust_dir",
     "cmdline_file",
     "base_dir",
+    "config_dirs",
     "config_timeout",
 ];
 
@@ -76,8 +77,10 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check an Ignition config (spec 3.0.0 to 3.6.0) and print what is wrong with it.
+    /// Check an Ignition config (spec 3.0.0 to 3.6.0, or Flatcar's 1 and 2.x) and print what is wrong with it.
     Validate(ValidateArgs),
+    /// Translate a config (spec 1, 2.x or 3.x) to a spec 3.x config and print it as JSON.
+    Translate(TranslateArgs),
     /// Decide offline, as the initramfs would, whether a config passes the trust policy.
     Verify(VerifyArgs),
     /// Get the config from local sources; note in <run-dir>/neednet when the network is needed.
@@ -130,9 +133,18 @@ pub struct StageArgs {
     /// The kernel command line to read.
     #[arg(long, value_name = "FILE", default_value = "/proc/cmdline")]
     pub cmdline_file: PathBuf,
-    /// Base configs merged under the user config.
-    #[arg(long, value_name = "DIR", default_value = "/usr/lib/kindling/base.d")]
-    pub base_dir: PathBuf,
+    /// Only this directory's *.json as base configs, instead of base.d/ and
+    /// base.platform.d/<platform>/ in the config directories.
+    #[arg(long, value_name = "DIR")]
+    pub base_dir: Option<PathBuf>,
+    /// Where system configs (user.ign, base.d/, base.platform.d/<platform>/) are looked for,
+    /// highest priority first (repeat the option for several).
+    #[arg(
+        long = "config-dir",
+        value_name = "DIR",
+        default_values = crate::providers::system::CONFIG_DIRS
+    )]
+    pub config_dirs: Vec<PathBuf>,
     /// Give up on getting the root config and everything it references after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub config_timeout: u64,
@@ -149,4 +161,28 @@ pub struct ValidateArgs {
     /// The config file, or `-` for standard input.
     #[arg(value_name = "FILE|-")]
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TranslateArgs {
+    /// The spec version to write (3.0.0 to 3.6.0; default the newest).
+    #[arg(long, value_name = "VERSION", value_parser = parse_spec_version)]
+    pub to: Option<kindling_spec::SpecVersion>,
+    /// The config file, or `-` for standard input.
+    #[arg(value_name = "FILE|-")]
+    pub file: PathBuf,
+}
+
+fn parse_spec_version(text: &str) -> Result<kindling_spec::SpecVersion, String> {
+    kindling_spec::SpecVersion::ALL
+        .into_iter()
+        .find(|v| v.as_str() == text)
+        .ok_or_else(|| {
+            format!(
+                "{text:?} is not a spec version Kindling writes: use one of {}",
+                kindling_spec::SpecVersion::ALL
+                    .map(|v| v.as_str())
+                    .join(", ")
+            )
+        })
 }

@@ -9,5 +9,7 @@ pub mod fetch;
 pub mod input;
 pub mod pipeline;
 pub mod providers;
+pub mod report;
+pub mod rundir;
 pub mod stages;
 pub mod verify;

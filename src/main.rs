@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_args();
     let result = match cli.command {
         Command::Validate(args) => kindling::commands::validate::run(&args),
+        Command::Translate(args) => kindling::commands::translate::run(&args),
         Command::Verify(args) => kindling::commands::verify::run(&args),
         Command::FetchOffline(args) => kindling::commands::stage::fetch_offline(&args),
         Command::Fetch(args) => kindling::commands::stage::fetch(&args),

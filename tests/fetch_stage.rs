@@ -257,8 +257,8 @@ fn root_config_404_names_the_url() {
 #[test]
 fn base_configs_go_under_the_user_config() {
     let env = Env::new("kindling.platform.id=file");
-    std::fs::create_dir_all(env.path("base.d")).expect("base.d");
-    std::fs::write(env.path("base.d/10-base.json"), r#"{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/etc/motd","mode":384},{"path":"/etc/base"}]}}"#).expect("base");
+    std::fs::create_dir_all(env.config_dir("usr").join("base.d")).expect("base.d");
+    std::fs::write(env.config_dir("usr").join("base.d/10-base.json"), r#"{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/etc/motd","mode":384},{"path":"/etc/base"}]}}"#).expect("base");
     std::fs::write(env.path("user.ign"), FILE_CFG).expect("cfg");
     assert_ok(&env.stage(
         "fetch-offline",
@@ -285,4 +285,119 @@ fn secrets_stay_out_of_errors() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(!stderr(&out).contains("s3cret"), "{}", stderr(&out));
+}
+
+fn qemu_env_with_fw_cfg(config: &str) -> Env {
+    let env = Env::new("kindling.platform.id=qemu");
+    let fw = env.path("sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config");
+    std::fs::create_dir_all(&fw).expect("fw_cfg dir");
+    std::fs::write(fw.join("raw"), config).expect("raw");
+    env
+}
+
+fn put(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+    std::fs::write(path, text).expect("write");
+}
+
+fn motd_cfg(text: &str) -> String {
+    format!(
+        r#"{{"ignition":{{"version":"3.4.0"}},"storage":{{"files":[{{"path":"/etc/motd","contents":{{"source":"data:,{text}"}}}}]}}}}"#
+    )
+}
+
+#[test]
+fn a_system_user_config_preempts_the_platform_config() {
+    let env = qemu_env_with_fw_cfg(&motd_cfg("platform"));
+    put(&env.config_dir("usr").join("user.ign"), &motd_cfg("system"));
+    assert_ok(&env.stage("fetch-offline", &[]));
+    assert_eq!(
+        env.config()["storage"]["files"][0]["contents"]["source"],
+        "data:,system"
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.run_dir().join("state.json")).expect("state"))
+            .expect("json");
+    assert!(
+        state["source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("the system config ") && s.ends_with("user.ign")),
+        "{state}"
+    );
+}
+
+#[test]
+fn the_runtime_config_directory_wins_over_the_vendor_one() {
+    let env = qemu_env_with_fw_cfg(&motd_cfg("platform"));
+    put(&env.config_dir("usr").join("user.ign"), &motd_cfg("vendor"));
+    put(
+        &env.config_dir("run").join("user.ign"),
+        &motd_cfg("runtime"),
+    );
+    assert_ok(&env.stage("fetch-offline", &[]));
+    assert_eq!(
+        env.config()["storage"]["files"][0]["contents"]["source"],
+        "data:,runtime"
+    );
+}
+
+#[test]
+fn the_config_url_on_the_command_line_comes_before_a_system_config() {
+    let env = Env::new(&format!(
+        "kindling.config.url=data:,{}",
+        motd_cfg("url").replace('"', "%22").replace(' ', "%20")
+    ));
+    put(&env.config_dir("usr").join("user.ign"), &motd_cfg("system"));
+    assert_ok(&env.stage("fetch-offline", &[]));
+    assert_eq!(
+        env.config()["storage"]["files"][0]["contents"]["source"],
+        "data:,url"
+    );
+}
+
+#[test]
+fn base_configs_layer_across_directories_and_platforms() {
+    let env = qemu_env_with_fw_cfg(r#"{"ignition":{"version":"3.4.0"}}"#);
+    let file = |path: &str| {
+        format!(
+            r#"{{"ignition":{{"version":"3.0.0"}},"storage":{{"files":[{{"path":"{path}"}}]}}}}"#
+        )
+    };
+    // The same name in a higher-priority directory hides the lower one.
+    put(
+        &env.config_dir("usr").join("base.d/10-a.ign"),
+        &file("/etc/vendor-a"),
+    );
+    put(
+        &env.config_dir("run").join("base.d/10-a.ign"),
+        &file("/etc/runtime-a"),
+    );
+    put(
+        &env.config_dir("usr").join("base.d/20-b.json"),
+        &file("/etc/vendor-b"),
+    );
+    // Only the booted platform's directory applies.
+    put(
+        &env.config_dir("usr").join("base.platform.d/qemu/30.ign"),
+        &file("/etc/qemu-only"),
+    );
+    put(
+        &env.config_dir("usr").join("base.platform.d/aws/30.ign"),
+        &file("/etc/aws-only"),
+    );
+    put(&env.config_dir("usr").join("base.d/README"), "not a config");
+    let out = env.stage("fetch-offline", &[]);
+    assert_ok(&out);
+    let paths: Vec<String> = env.config()["storage"]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path").to_owned())
+        .collect();
+    assert_eq!(paths, ["/etc/runtime-a", "/etc/vendor-b", "/etc/qemu-only"]);
+    assert!(
+        stderr(&out).contains("base.d/README: base configs are"),
+        "{}",
+        stderr(&out)
+    );
 }

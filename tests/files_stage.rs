@@ -8,6 +8,7 @@
 //! These tests need root (useradd, chown); without it they skip, unless CI is set.
 
 mod common;
+mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -58,17 +59,40 @@ impl Case {
 
     /// Runs fetch-offline and files on `config`; fetch-offline must succeed.
     fn run_with(&mut self, config: &Value, cmdline: &str, env: &[(&str, &str)]) -> Outcome {
+        self.run_after("fetch-offline", config, cmdline, env)
+    }
+
+    /// Runs `fetch_stage` and files on `config`; the fetch stage must succeed.
+    fn run_after(
+        &mut self,
+        fetch_stage: &str,
+        config: &Value,
+        cmdline: &str,
+        env: &[(&str, &str)],
+    ) -> Outcome {
         self.runs += 1;
         let work = self.dir.join(format!("work{}", self.runs));
         fs::create_dir_all(&work).expect("work dir");
         let file = work.join("config.ign");
         fs::write(&file, serde_json::to_vec_pretty(config).expect("json")).expect("config");
-        let (fetch, files) = common::kindling_files(&file, &self.root, &work, cmdline, env);
-        files.unwrap_or_else(|| panic!("fetch-offline failed:\n{fetch}"))
+        let (fetch, files) =
+            common::kindling_files_after(fetch_stage, &file, &self.root, &work, cmdline, env);
+        files.unwrap_or_else(|| panic!("{fetch_stage} failed:\n{fetch}"))
     }
 
     fn run(&mut self, config: &Value) -> Outcome {
         self.run_with(config, "", &[])
+    }
+
+    /// Runs the fetch stage (online, for contents on a server), then files.
+    fn run_online(&mut self, config: &Value) -> Outcome {
+        self.run_after("fetch", config, "", &[])
+    }
+
+    /// Like [`Case::fails`], for a config whose contents come from a server.
+    fn fails_online(&mut self, config: &Value, message: &str) -> Outcome {
+        let out = self.run_online(config);
+        self.judge_failure(out, message)
     }
 
     fn ok(&mut self, config: &Value) -> Outcome {
@@ -81,6 +105,10 @@ impl Case {
     /// The stage must fail with `message` in its error, and touch nothing outside the root.
     fn fails(&mut self, config: &Value, message: &str) -> Outcome {
         let out = self.run(config);
+        self.judge_failure(out, message)
+    }
+
+    fn judge_failure(&self, out: Outcome, message: &str) -> Outcome {
         assert!(!out.succeeded(), "files should have failed:\n{out}");
         assert!(
             out.stderr.contains("error: files stage failed"),
@@ -553,6 +581,19 @@ fn the_result_report_is_private_and_a_second_run_keeps_the_first() {
         "{v}"
     );
     assert_eq!(v["stages"]["files"]["files"], 1);
+    // The policy in force, and what the stages before files did (here: nothing to do).
+    assert!(
+        v["policy"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("require ")),
+        "{v}"
+    );
+    assert!(
+        v["stages"]["disks"]["skipped"]
+            .as_str()
+            .is_some_and(|why| !why.is_empty()),
+        "{v}"
+    );
 
     let second = case.ok(&config(
         json!({"storage": {"directories": [{"path": "/d"}]}}),
@@ -801,21 +842,20 @@ fn secrets_stay_out_of_logs_and_errors() {
 }
 
 #[test]
-fn kept_files_keep_their_inode_and_their_hard_links() {
-    root_only!("kept_files_keep_their_inode_and_their_hard_links");
+fn kept_files_keep_their_inode() {
+    root_only!("kept_files_keep_their_inode");
     let mut case = Case::new();
     fs::write(case.path("/etc/mode-only"), "same").expect("mode-only");
-    fs::write(case.path("/etc/shared"), "one").expect("shared");
-    fs::hard_link(case.path("/etc/shared"), case.path("/etc/shared-too")).expect("link");
+    fs::write(case.path("/etc/appended"), "one").expect("appended");
     let inode = |case: &Case, p: &str| fs::metadata(case.path(p)).expect("meta").ino();
-    let before = (inode(&case, "/etc/mode-only"), inode(&case, "/etc/shared"));
+    let before = inode(&case, "/etc/mode-only");
     case.ok(&config(json!({"storage": {"files": [
         {"path": "/etc/mode-only", "mode": 0o600, "user": {"id": 9}},
-        {"path": "/etc/shared", "append": [{"source": "data:,+two"}], "mode": 0o640}
+        {"path": "/etc/appended", "append": [{"source": "data:,+two"}], "mode": 0o640}
     ]}})));
     assert_eq!(
         inode(&case, "/etc/mode-only"),
-        before.0,
+        before,
         "only mode and owner change"
     );
     let kept = case.node("/etc/mode-only");
@@ -823,11 +863,262 @@ fn kept_files_keep_their_inode_and_their_hard_links() {
         (kept.data.as_slice(), kept.mode, kept.uid),
         (&b"same"[..], 0o600, 9)
     );
-    assert_eq!(inode(&case, "/etc/shared"), before.1, "appended in place");
+    let appended = case.node("/etc/appended");
     assert_eq!(
-        case.read("/etc/shared-too"),
-        "one+two",
-        "every name sees the append"
+        (appended.data.as_slice(), appended.mode),
+        (&b"one+two"[..], 0o640)
     );
-    assert_eq!(case.node("/etc/shared-too").mode, 0o640);
+}
+
+// Issue 15, item 14: a hard link planted in the root shares its inode with a file outside
+// it; changing that inode in place would change the outside file.
+#[test]
+fn files_with_other_hard_links_are_never_changed_in_place() {
+    root_only!("files_with_other_hard_links_are_never_changed_in_place");
+    let mut case = Case::new();
+    let elsewhere = case.dir.join("elsewhere.txt");
+    fs::write(&elsewhere, "outside\n").expect("elsewhere");
+    fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o644)).expect("chmod");
+    fs::hard_link(&elsewhere, case.path("/etc/linked")).expect("hard link");
+    let outside = |case: &Case| {
+        let m = fs::metadata(case.dir.join("elsewhere.txt")).expect("meta");
+        let data = fs::read_to_string(case.dir.join("elsewhere.txt")).expect("read");
+        (data, m.mode() & 0o7777, m.uid(), m.gid())
+    };
+    let before = outside(&case);
+    for (change, what) in [
+        (json!({"append": [{"source": "data:,+more"}]}), "append to"),
+        (json!({"mode": 0o666}), "change the mode of"),
+        (json!({"user": {"id": 1234}}), "change the owner of"),
+        (json!({"group": {"name": "users"}}), "change the owner of"),
+    ] {
+        let mut entry = json!({"path": "/etc/linked"});
+        for (k, v) in change.as_object().expect("object") {
+            entry[k] = v.clone();
+        }
+        let out = case.fails(
+            &config(json!({"storage": {"files": [entry]}})),
+            "/etc/linked: it has 2 hard links",
+        );
+        assert!(out.stderr.contains(what), "{what}:\n{out}");
+        assert_eq!(outside(&case), before, "the file outside the root changed");
+    }
+    // Asking for what is already there changes nothing and is fine.
+    case.ok(&config(json!({"storage": {"files": [
+        {"path": "/etc/linked", "mode": 0o644, "user": {"id": 0}}
+    ]}})));
+    assert_eq!(outside(&case), before);
+    // Replacing the file renames a new one over this name; the other name keeps its file.
+    case.ok(&config(json!({"storage": {"files": [
+        {"path": "/etc/linked", "overwrite": true, "contents": {"source": "data:,new"}}
+    ]}})));
+    assert_eq!(case.read("/etc/linked"), "new");
+    assert_eq!(outside(&case), before);
+}
+
+/// A server on 127.0.0.1 with `/content` (the bytes given) and nothing else (404).
+fn content_server(content: &'static [u8]) -> support::Server {
+    support::Server::start("127.0.0.1", move |req, _| {
+        if req.path == "/content" {
+            support::ok(content)
+        } else {
+            support::status(404, "Not Found")
+        }
+    })
+}
+
+// Issue 15, item 3: overwrite used to remove the old node before fetching the new content.
+#[test]
+fn a_failed_overwrite_keeps_the_old_file_or_directory() {
+    root_only!("a_failed_overwrite_keeps_the_old_file_or_directory");
+    let server = content_server(b"new-content");
+    let mut case = Case::new();
+    fs::write(case.path("/etc/hostname"), "old\n").expect("hostname");
+    fs::create_dir_all(case.path("/etc/ssh/sshd_config.d")).expect("ssh");
+    fs::write(case.path("/etc/ssh/sshd_config"), "Port 22\n").expect("sshd_config");
+    fs::write(case.path("/etc/ssh/sshd_config.d/10.conf"), "X 1\n").expect("drop-in");
+    let ssh_before: BTreeMap<String, TreeNode> = common::tree(&case.path("/etc/ssh"));
+    let file = |path: &str, source: &str, hash: Option<String>| {
+        let mut contents = json!({"source": source});
+        if let Some(h) = hash {
+            contents["verification"] = json!({"hash": h});
+        }
+        config(json!({"storage": {"files": [
+            {"path": path, "overwrite": true, "contents": contents}]}}))
+    };
+    let missing = server.url("/missing");
+    let mismatched = server.url("/content");
+    for path in ["/etc/hostname", "/etc/ssh"] {
+        case.fails_online(&file(path, &missing, None), "not found");
+        case.fails_online(
+            &file(path, &mismatched, Some(sha512(b"other"))),
+            "hash mismatch",
+        );
+        case.fails(
+            &file(path, "data:,new", Some(sha512(b"other"))),
+            "hash mismatch",
+        );
+        assert_eq!(case.read("/etc/hostname"), "old\n", "after {path}");
+        assert_eq!(
+            common::tree(&case.path("/etc/ssh")),
+            ssh_before,
+            "/etc/ssh changed after a failed overwrite of {path}"
+        );
+        assert_no_temporaries(&case);
+    }
+    // With the content intact, both are replaced, the directory with everything in it.
+    for path in ["/etc/hostname", "/etc/ssh"] {
+        let out = case.run_online(&file(path, &mismatched, Some(sha512(b"new-content"))));
+        assert!(out.succeeded(), "{out}");
+        let node = case.node(path);
+        assert_eq!(
+            (node.kind, node.data.as_slice()),
+            ("file", &b"new-content"[..])
+        );
+    }
+    assert_no_temporaries(&case);
+    case.assert_outside_untouched();
+}
+
+#[test]
+fn a_failed_append_keeps_the_file() {
+    root_only!("a_failed_append_keeps_the_file");
+    let server = content_server(b"+more");
+    let mut case = Case::new();
+    fs::write(case.path("/etc/profile"), "old\n").expect("profile");
+    let inode = fs::metadata(case.path("/etc/profile")).expect("meta").ino();
+    let append = |res: Value| {
+        config(
+            json!({"storage": {"files": [{"path": "/etc/profile", "append": [
+            {"source": "data:,first"}, res]}]}}),
+        )
+    };
+    case.fails_online(
+        &append(json!({"source": server.url("/missing")})),
+        "not found",
+    );
+    case.fails_online(
+        &append(json!({"source": server.url("/content"),
+                       "verification": {"hash": sha512(b"other")}})),
+        "hash mismatch",
+    );
+    assert_eq!(case.read("/etc/profile"), "old\n");
+    assert_eq!(
+        fs::metadata(case.path("/etc/profile")).expect("meta").ino(),
+        inode
+    );
+    assert_no_temporaries(&case);
+}
+
+/// A tmpfs mounted for as long as this lives.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &std::path::Path, size: &str) -> Self {
+        let status = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(at)
+            .status()
+            .expect("running mount");
+        assert!(status.success(), "mounting a tmpfs on {}", at.display());
+        Self(at.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+// Issue 15, disk faults: the root's filesystem fills up while a file is written.
+#[test]
+fn a_full_filesystem_fails_cleanly_and_a_rerun_completes() {
+    root_only!("a_full_filesystem_fails_cleanly_and_a_rerun_completes");
+    static BIG: [u8; 1 << 20] = [b'x'; 1 << 20];
+    let server = content_server(&BIG);
+    let mut case = Case::new();
+    let _tmpfs = Tmpfs::mount(&case.root, "4m");
+    common::make_files_root(&case.root);
+    fs::write(case.path("/etc/hostname"), "old\n").expect("hostname");
+    fs::create_dir_all(case.path("/var")).expect("var");
+    fs::write(case.path("/var/filler"), vec![0u8; 3328 << 10]).expect("filler");
+    let cfg = config(json!({"storage": {"files": [
+        {"path": "/etc/hostname", "overwrite": true,
+         "contents": {"source": server.url("/content"), "verification": {"hash": sha512(&BIG)}}},
+        {"path": "/etc/fresh", "contents": {"source": server.url("/content")}}
+    ]}}));
+    let out = case.fails_online(&cfg, "/etc/hostname");
+    assert!(
+        out.stderr.to_lowercase().contains("no space"),
+        "the error does not say no space:\n{out}"
+    );
+    assert_eq!(case.read("/etc/hostname"), "old\n");
+    assert!(!case.path("/etc/fresh").exists());
+    assert_no_temporaries(&case);
+    // An append is staged the same way: the kept file stays as it was.
+    let out = case.fails_online(
+        &config(json!({"storage": {"files": [
+            {"path": "/etc/hostname", "append": [{"source": server.url("/content")}]}]}})),
+        "appending to /etc/hostname failed",
+    );
+    assert!(out.stderr.to_lowercase().contains("no space"), "{out}");
+    assert_eq!(case.read("/etc/hostname"), "old\n");
+    assert_no_temporaries(&case);
+
+    fs::remove_file(case.path("/var/filler")).expect("freeing space");
+    let out = case.run_online(&cfg);
+    assert!(out.succeeded(), "the rerun failed:\n{out}");
+    assert_eq!(case.node("/etc/hostname").data, BIG);
+    assert_eq!(case.node("/etc/fresh").data, BIG);
+    assert_no_temporaries(&case);
+}
+
+// Issue 15, item 6: a name that looks like an option used to reach useradd as one.
+#[test]
+fn user_and_group_names_that_look_like_options_are_refused() {
+    root_only!("user_and_group_names_that_look_like_options_are_refused");
+    let mut case = Case::new();
+    let before = (case.read("/etc/passwd"), case.read("/etc/group"));
+    case.fails(
+        &config(json!({"passwd": {
+            "groups": [{"name": "fine"}],
+            "users": [{"name": "core"}, {"name": "--help"}]}})),
+        "$.passwd.users.1.name: the user name \"--help\" starts with -",
+    );
+    case.fails(
+        &config(json!({"passwd": {"groups": [{"name": "-g"}]}})),
+        "$.passwd.groups.0.name: the group name \"-g\" starts with -",
+    );
+    case.fails(
+        &config(json!({"passwd": {"users": [{"name": "-r", "shouldExist": false}]}})),
+        "$.passwd.users.0.name",
+    );
+    assert_eq!(
+        (case.read("/etc/passwd"), case.read("/etc/group")),
+        before,
+        "nothing may be created before the names are checked"
+    );
+}
+
+// Issue 15, item 13: a plain `..` in a path was reported as a link that does not exist.
+#[test]
+fn a_dot_dot_climbing_above_the_root_is_named_as_such() {
+    root_only!("a_dot_dot_climbing_above_the_root_is_named_as_such");
+    let mut case = Case::new();
+    let out = case.fails(
+        &config(json!({"storage": {"links": [
+            {"path": "/h", "hard": true, "target": "/etc/../../outside/keep.txt"}]}})),
+        "the .. in /etc/../.. climbs above the root",
+    );
+    assert!(!out.stderr.contains("the link"), "{out}");
 }

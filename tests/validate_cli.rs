@@ -135,8 +135,8 @@ fn huge_input_is_refused_with_bounded_memory() {
 #[test]
 fn unsupported_and_malformed_versions() {
     assert_invalid(
-        br#"{"ignition": {"version": "2.3.0"}}"#,
-        "unsupported config version 2.3.0",
+        br#"{"ignition": {"version": "2.4.0"}}"#,
+        "unsupported config version 2.4.0",
     );
     assert_invalid(
         br#"{"ignition": {"version": "3.7.0"}}"#,
@@ -147,6 +147,24 @@ fn unsupported_and_malformed_versions() {
         "invalid config version",
     );
     assert_invalid(br#"{"storage": {}}"#, "config has no ignition.version");
+}
+
+#[test]
+fn flatcar_spec_1_and_2_configs_are_read() {
+    for input in [
+        &br#"{"ignition": {"version": "2.3.0"}}"#[..],
+        br#"{"ignition": {"version": "2.0.0"}}"#,
+        br#"{"ignitionVersion": 1}"#,
+    ] {
+        let (code, stdout, stderr) = validate_stdin(input);
+        assert_eq!(
+            code,
+            0,
+            "{}: {stdout}{stderr}",
+            String::from_utf8_lossy(input)
+        );
+        assert_eq!(stdout, "");
+    }
 }
 
 #[test]
@@ -240,4 +258,39 @@ fn each_stage_shows_only_the_options_it_reads_but_accepts_all() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+// Issue 15, item 8: 4294967295 is -1 to chown and useradd ("leave unchanged"), so a config
+// asking for it would be applied as something else.
+#[test]
+fn the_id_that_means_unchanged_is_refused() {
+    for (config, path) in [
+        (
+            r#"{"ignition":{"version":"3.6.0"},"storage":{"files":[{"path":"/x","user":{"id":4294967295}}]}}"#,
+            "$.storage.files.0.user.id",
+        ),
+        (
+            r#"{"ignition":{"version":"3.6.0"},"storage":{"directories":[{"path":"/d","group":{"id":4294967295}}]}}"#,
+            "$.storage.directories.0.group.id",
+        ),
+        (
+            r#"{"ignition":{"version":"3.6.0"},"storage":{"links":[{"path":"/l","target":"/x","user":{"id":-1}}]}}"#,
+            "$.storage.links.0.user.id",
+        ),
+        (
+            r#"{"ignition":{"version":"3.6.0"},"passwd":{"users":[{"name":"core","uid":4294967295}]}}"#,
+            "$.passwd.users.0.uid",
+        ),
+        (
+            r#"{"ignition":{"version":"3.6.0"},"passwd":{"groups":[{"name":"g","gid":4294967296}]}}"#,
+            "$.passwd.groups.0.gid",
+        ),
+    ] {
+        let out = assert_invalid(config.as_bytes(), &format!("error at {path}"));
+        assert!(out.contains("0 to 4294967294"), "{out}");
+    }
+    let (code, stdout, _) = validate_stdin(
+        br#"{"ignition":{"version":"3.6.0"},"passwd":{"users":[{"name":"core","uid":4294967294}]}}"#,
+    );
+    assert_eq!((code, stdout.as_str()), (0, ""));
 }

@@ -12,6 +12,8 @@
 #   --with ignition  Debian's ignition module (package ignition), for the benchmark
 #   --with none      neither: the baseline for the size comparison
 #   --kernel DIR     an unpacked kernel (default target/qemu/kernel)
+#   --include SRC DST  also put SRC (a file or directory) at DST in the image (repeatable;
+#                    the QEMU tests add unit drop-ins that point the engine at stand-ins)
 #
 # dracut runs from a private module directory (target/qemu/dracut-base) so that nothing is
 # installed on the host.
@@ -20,15 +22,17 @@ cd "$(dirname "$0")/.."
 
 with=kindling
 kernel=target/qemu/kernel
+includes=()
 while (($#)); do
     case "$1" in
         --with) with=$2; shift 2 ;;
         --kernel) kernel=$2; shift 2 ;;
+        --include) includes+=(--include "$2" "$3"); shift 3 ;;
         -*) echo "build-initramfs: unknown option $1" >&2; exit 2 ;;
         *) break ;;
     esac
 done
-[[ $# -eq 1 ]] || { echo "usage: $0 [--with kindling|ignition|none] [--kernel DIR] OUT" >&2; exit 2; }
+[[ $# -eq 1 ]] || { echo "usage: $0 [--with kindling|ignition|none] [--kernel DIR] [--include SRC DST]... OUT" >&2; exit 2; }
 out=$1
 
 command -v dracut >/dev/null || { echo "build-initramfs: dracut is missing (apt-get install dracut-core dracut-network)" >&2; exit 1; }
@@ -92,7 +96,7 @@ dracutbasedir="$base" dracut --quiet --force --no-hostonly --no-hostonly-cmdline
     --no-early-microcode --reproducible \
     --conf "$base/dracut.conf" --confdir "$base/conf.d" \
     --kver "$release" --kmoddir "$kmoddir" \
-    --modules "${modules[*]}" "${extra[@]}" \
+    --modules "${modules[*]}" "${extra[@]}" "${includes[@]}" \
     --drivers "virtio_blk virtio_pci virtio_net ext4 qemu_fw_cfg button evdev" --omit-drivers "$omit" \
     --compress "zstd -3 -q -T0" \
     "$out.tmp"

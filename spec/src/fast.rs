@@ -11,6 +11,7 @@
 //! how fast a config is read, never what is reported about it.
 
 use std::collections::hash_map::DefaultHasher;
+use std::collections::HashSet;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -156,16 +157,16 @@ impl<'de> Visitor<'de> for Node<'_> {
         let outer = scan.in_object_list;
         scan.in_object_list = false;
         scan.depth += 1;
-        // Hashes of the keys seen in this object; a collision only costs the slow path.
-        let mut seen: Vec<u64> = Vec::new();
+        // Hashes of the keys seen in this object; a collision only costs the slow path. A set,
+        // not a list: an object with 100k keys made the list's search quadratic (issue 15).
+        let mut seen: HashSet<u64> = HashSet::new();
         while let Some(len) = map.next_key_seed(Key { scan: &mut *scan })? {
             let mut h = DefaultHasher::new();
             scan.key_path[len..].hash(&mut h);
             let hash = h.finish();
-            if seen.contains(&hash) {
+            if !seen.insert(hash) {
                 scan.off = true;
             }
-            seen.push(hash);
             map.next_value_seed(Node { scan: &mut *scan })?;
             scan.key_path.truncate(len);
         }

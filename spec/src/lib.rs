@@ -10,6 +10,7 @@
 mod de;
 mod fast;
 mod gate;
+pub mod legacy;
 pub mod merge;
 pub mod path;
 mod position;
@@ -24,6 +25,7 @@ pub mod version;
 
 use serde::Deserialize;
 
+pub use legacy::LegacyVersion;
 pub use path::JsonPath;
 pub use report::{Entry, Kind, Position, Report};
 pub use types::Config;
@@ -40,8 +42,11 @@ pub struct Options {
 #[derive(Debug, Clone)]
 pub struct Parsed {
     pub config: Config,
-    /// The version the config was written against.
+    /// The version the config was written against; for a spec 1 or 2.x config, the 3.x
+    /// version whose rules its translation was checked by (see `legacy`).
     pub version: SpecVersion,
+    /// Set when the config was written against spec 1 or 2.x and translated.
+    pub legacy: Option<LegacyVersion>,
     /// Warnings and notes; never contains errors.
     pub report: Report,
 }
@@ -49,6 +54,29 @@ pub struct Parsed {
 /// Parses, validates and translates a config. On failure the report holds at least one error.
 pub fn parse(input: &[u8], options: Options) -> Result<Parsed, Report> {
     finish(input, options, |report| parse_inner(input, report))
+}
+
+/// Parses a config of any version Kindling reads (spec 1, 2.0.0–2.3.0, 3.0.0–3.6.0) and
+/// returns it as a config of spec `to`, with `ignition.version` set to it. A 3.x config newer
+/// than `to` is refused: translation only goes forward.
+pub fn translate(input: &[u8], options: Options, to: SpecVersion) -> Result<Parsed, Report> {
+    let mut parsed = parse(input, options)?;
+    if parsed.legacy.is_none() && parsed.version > to {
+        let mut report = parsed.report;
+        report.error(
+            JsonPath::parse("$.ignition.version"),
+            format!(
+                "cannot translate spec {} down to {to}: translation only goes to the same or a newer version; ask for {} or newer",
+                parsed.version, parsed.version
+            ),
+        );
+        if let Ok(text) = std::str::from_utf8(input) {
+            position::locate(text, &mut report);
+        }
+        return Err(report);
+    }
+    parsed.config.ignition.version = to.to_string();
+    Ok(parsed)
 }
 
 /// [`parse`] without the fast path for clean configs, so tests can show that both paths read
@@ -61,7 +89,7 @@ pub fn parse_slow(input: &[u8], options: Options) -> Result<Parsed, Report> {
 fn finish(
     input: &[u8],
     options: Options,
-    inner: impl FnOnce(&mut Report) -> Option<(Config, SpecVersion)>,
+    inner: impl FnOnce(&mut Report) -> Option<Outcome>,
 ) -> Result<Parsed, Report> {
     let mut report = Report::new();
     let result = inner(&mut report);
@@ -74,24 +102,28 @@ fn finish(
         }
     }
     match result {
-        Some((config, version)) if !report.is_fatal() => Ok(Parsed {
+        Some((config, version, legacy)) if !report.is_fatal() => Ok(Parsed {
             config,
             version,
+            legacy,
             report,
         }),
         _ => Err(report),
     }
 }
 
-fn parse_inner(input: &[u8], report: &mut Report) -> Option<(Config, SpecVersion)> {
+/// A config read into the model, the version it was checked by, and its spec 1/2.x version.
+type Outcome = (Config, SpecVersion, Option<LegacyVersion>);
+
+fn parse_inner(input: &[u8], report: &mut Report) -> Option<Outcome> {
     if let Some((config, version)) = fast::try_parse(input) {
         validate::validate(version, &config, report);
-        return Some((translate::to_newest(version, config), version));
+        return Some((translate::to_newest(version, config), version, None));
     }
     slow_path(input, report)
 }
 
-fn slow_path(input: &[u8], report: &mut Report) -> Option<(Config, SpecVersion)> {
+fn slow_path(input: &[u8], report: &mut Report) -> Option<Outcome> {
     let mut doc = match source::parse(input) {
         Ok(doc) => doc,
         Err(err) => {
@@ -103,6 +135,11 @@ fn slow_path(input: &[u8], report: &mut Report) -> Option<(Config, SpecVersion)>
             return None;
         }
     };
+    if let Some(legacy) = legacy::detect(&doc) {
+        let config = legacy::parse(legacy, doc, report)?;
+        let version = legacy::TRANSLATED_AS;
+        return Some((translate::to_newest(version, config), version, Some(legacy)));
+    }
     let version = match version::detect(&doc) {
         Ok(v) => v,
         Err(err) => {
@@ -123,7 +160,7 @@ fn slow_path(input: &[u8], report: &mut Report) -> Option<(Config, SpecVersion)>
         validate::validate(version, config, report);
     }
     report.merge(unused);
-    Some((translate::to_newest(version, config?), version))
+    Some((translate::to_newest(version, config?), version, None))
 }
 
 /// Reads the typed model from a JSON tree, reporting every key the model does not use.
@@ -155,7 +192,7 @@ fn deserialize(
     }
 }
 
-fn ignored_path(path: &serde_ignored::Path<'_>) -> JsonPath {
+pub(crate) fn ignored_path(path: &serde_ignored::Path<'_>) -> JsonPath {
     use serde_ignored::Path as P;
     match path {
         P::Root => JsonPath::root(),
@@ -168,7 +205,7 @@ fn ignored_path(path: &serde_ignored::Path<'_>) -> JsonPath {
 }
 
 /// Rewords serde's type errors in JSON terms ("expected a string, found an integer").
-fn type_error_message(serde_msg: &str) -> String {
+pub(crate) fn type_error_message(serde_msg: &str) -> String {
     let words = [
         ("i64", "an integer"),
         ("a string", "a string"),

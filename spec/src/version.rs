@@ -67,7 +67,7 @@ pub enum VersionError {
     Unsupported(String, &'static str),
 }
 
-const HINT_V2: &str = "Kindling reads spec 3.0.0 to 3.6.0; translate spec 2.x configs to 3.x first (for example with ign-converter)";
+const HINT_V2: &str = "Kindling reads spec 1, 2.0.0 to 2.3.0 and 3.0.0 to 3.6.0; set ignition.version to one of those (a spec 1 config has \"ignitionVersion\": 1 instead)";
 const HINT_OTHER: &str = "Kindling reads spec 3.0.0 to 3.6.0; set ignition.version to one of those";
 const HINT_EXPERIMENTAL: &str = "experimental spec versions are not accepted; use the stable version it became (3.6.0 or older)";
 
@@ -141,11 +141,11 @@ mod tests {
 
     #[test]
     fn spec_2_is_unsupported_with_a_hint() {
-        let err = v("2.3.0").unwrap_err();
+        let err = v("2.4.0").unwrap_err();
         assert!(err
             .to_string()
-            .starts_with("unsupported config version 2.3.0"));
-        assert!(err.to_string().contains("ign-converter"));
+            .starts_with("unsupported config version 2.4.0"));
+        assert!(err.to_string().contains("2.0.0 to 2.3.0"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
 pub mod stage;
+pub mod translate;
 pub mod validate;
 pub mod verify;

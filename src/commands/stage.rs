@@ -28,6 +28,7 @@ fn context(args: &StageArgs) -> Result<StageContext> {
         run_dir: args.run_dir.clone(),
         trust_dir: args.trust_dir.clone(),
         base_dir: args.base_dir.clone(),
+        config_dirs: args.config_dirs.clone(),
         cmdline,
         platform,
         env: Environment::from_process(),

@@ -61,9 +61,7 @@ pub struct Ahead<'a> {
 
 /// Whether a resource comes from the network (and so is worth fetching ahead).
 fn is_remote(res: &Resource) -> bool {
-    res.source
-        .as_deref()
-        .is_some_and(|s| !s.is_empty() && !s.starts_with("data:"))
+    res.source.as_deref().is_some_and(super::is_remote)
 }
 
 impl<'a> Ahead<'a> {

@@ -18,6 +18,10 @@ pub(super) const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Without `httpTotal`, retrying stops after this long.
 pub const DEFAULT_RETRY_WINDOW: Duration = Duration::from_secs(300);
+/// Without `httpTotal`, one resource (retries and body) may take this long in all. Ignition
+/// has no such default; without one a server that sends a byte a second holds the boot for
+/// ever (issue 15, defect 12).
+pub const DEFAULT_TOTAL: Duration = Duration::from_secs(600);
 
 static CRYPTO: Once = Once::new();
 
@@ -67,7 +71,7 @@ pub(super) fn client(settings: &FetchSettings, tls: bool) -> Result<Client, Fetc
     builder.build().map_err(|e| setup(e.to_string()))
 }
 
-/// Opens `url`, retrying transport errors and 5xx answers until the deadline.
+/// Opens `url`, retrying transport errors, 5xx and 429 answers until the deadline.
 pub(super) fn open(
     fetcher: &Fetcher,
     settings: &FetchSettings,
@@ -76,69 +80,123 @@ pub(super) fn open(
     limit: Option<u64>,
 ) -> Result<Box<dyn Read>, FetchError> {
     let started = Instant::now();
-    let window = settings.total_timeout.unwrap_or(DEFAULT_RETRY_WINDOW);
-    let deadline = started + window;
     let extra = header_map(headers, url)?;
+    let shown = redact(url);
+    let resp = retrying(
+        settings,
+        &shown,
+        started,
+        |s| s.is_success() || s.is_client_error(),
+        || follow(fetcher, url, &extra),
+    )?;
+    match resp.status() {
+        s if s.is_success() => body(resp, shown, started, settings, limit),
+        StatusCode::NOT_FOUND => Err(FetchError::NotFound { url: shown }),
+        s => Err(FetchError::Status {
+            url: shown,
+            status: s.as_u16(),
+            hint: "the server refused the request; check the URL and httpHeaders",
+        }),
+    }
+}
+
+/// Calls `send` until it gets a response whose status `is_final` accepts, backing off (with
+/// jitter, or after the server's Retry-After on a 429) after transport errors and other
+/// statuses, until the retry window of the config's `httpTotal` runs out. A failure that
+/// retrying cannot cure ([`Hop::Permanent`]) ends it at once. `shown` is the URL as errors
+/// and logs may show it.
+pub(super) fn retrying(
+    settings: &FetchSettings,
+    shown: &str,
+    started: Instant,
+    is_final: impl Fn(StatusCode) -> bool,
+    mut send: impl FnMut() -> Result<Response, Hop>,
+) -> Result<Response, FetchError> {
+    let total = Total::of(settings);
+    let deadline = started + total.retry_window();
     let mut backoff = FIRST_BACKOFF;
     let mut attempt = 1;
     loop {
-        let result = match follow(fetcher, url, &extra) {
+        let mut wait = None;
+        let retry_reason = match send() {
             Err(Hop::Fatal(e)) => return Err(e),
-            Err(Hop::Retry(reason)) => Err(reason),
-            Ok(resp) => Ok(resp),
-        };
-        let retry_reason = match result {
-            Ok(resp) if resp.status().is_success() => {
-                let total = resp.content_length();
-                if let (Some(total), Some(limit)) = (total, limit) {
-                    if total > limit {
-                        return Err(FetchError::TooLarge {
-                            url: redact(url),
-                            limit,
-                        });
-                    }
+            Err(Hop::Permanent(reason)) => {
+                return Err(FetchError::Transport {
+                    url: shown.to_owned(),
+                    reason: format!(
+                        "{reason}; not retried (attempt {attempt}), since trying again cannot help"
+                    ),
+                })
+            }
+            Err(Hop::Retry(reason)) => reason,
+            Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
+                // Rate limited: worth another try, after the server's Retry-After if it
+                // gives one.
+                wait = super::request::retry_after(resp.headers());
+                match wait {
+                    Some(d) => format!("HTTP 429 Too Many Requests, Retry-After {} s", d.as_secs()),
+                    None => "HTTP 429 Too Many Requests".to_owned(),
                 }
-                return Ok(Box::new(Body {
-                    inner: resp,
-                    url: redact(url),
-                    read: 0,
-                    total,
-                    deadline: settings.total_timeout.map(|t| started + t),
-                    last_log: Instant::now(),
-                }));
             }
-            Ok(resp) if resp.status() == StatusCode::NOT_FOUND => {
-                return Err(FetchError::NotFound { url: redact(url) });
-            }
-            Ok(resp) if resp.status().is_client_error() => {
-                return Err(FetchError::Status {
-                    url: redact(url),
-                    status: resp.status().as_u16(),
-                    hint: "the server refused the request; check the URL and httpHeaders",
-                });
-            }
+            Ok(resp) if is_final(resp.status()) => return Ok(resp),
             Ok(resp) => format!("HTTP {}", resp.status().as_u16()),
-            Err(e) => e,
         };
         let now = Instant::now();
-        if now + backoff > deadline {
+        let delay = wait.unwrap_or_else(|| jitter(backoff));
+        if now + delay > deadline {
             return Err(FetchError::Transport {
-                url: redact(url),
+                url: shown.to_owned(),
                 reason: format!(
-                    "{retry_reason}; gave up after {attempt} attempts in {:.1} s",
-                    started.elapsed().as_secs_f64()
+                    "{retry_reason}; gave up after {attempt} attempts in {:.1} s ({}; set ignition.timeouts.httpTotal to allow more time)",
+                    started.elapsed().as_secs_f64(),
+                    total.describe_retry(),
                 ),
             });
         }
         log::warn!(
-            "fetching {}: {retry_reason}; retrying in {} ms (attempt {attempt})",
-            redact(url),
-            backoff.as_millis()
+            "fetching {shown}: {retry_reason}; retrying in {} ms (attempt {attempt})",
+            delay.as_millis()
         );
-        std::thread::sleep(jitter(backoff));
+        std::thread::sleep(delay);
         backoff = backoff_after(backoff);
         attempt += 1;
     }
+}
+
+/// The body of a successful response as a reader that enforces the overall deadline and
+/// the stall limit and logs progress; a declared length over `limit` is refused before
+/// reading.
+pub(super) fn body(
+    resp: Response,
+    shown: String,
+    started: Instant,
+    settings: &FetchSettings,
+    limit: Option<u64>,
+) -> Result<Box<dyn Read>, FetchError> {
+    let total = Total::of(settings);
+    let length = resp.content_length();
+    if let (Some(length), Some(limit)) = (length, limit) {
+        if length > limit {
+            return Err(FetchError::TooLarge { url: shown, limit });
+        }
+    }
+    Ok(Box::new(Body {
+        inner: resp,
+        url: shown,
+        read: 0,
+        total: length,
+        deadline: total.overall().map(|d| (started + d, d)),
+        budget: total,
+        stall: settings.response_headers_timeout,
+        last_log: Instant::now(),
+    }))
+}
+
+/// The start of an error response's body, for the service's error code; never shown as is.
+pub(super) fn error_body(resp: Response) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let _ = resp.take(16 * 1024).read_to_end(&mut buf);
+    buf
 }
 
 /// The next backoff: doubled, up to the cap.
@@ -152,6 +210,56 @@ pub(super) fn jitter(d: Duration) -> Duration {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |t| t.subsec_nanos());
     d - d.mul_f64(f64::from(nanos % 1000) / 4000.0)
+}
+
+/// The time budget of one resource, from `ignition.timeouts.httpTotal`.
+#[derive(Debug, Clone, Copy)]
+enum Total {
+    /// httpTotal unset: retries stop after [`DEFAULT_RETRY_WINDOW`], everything after
+    /// [`DEFAULT_TOTAL`].
+    Default,
+    /// httpTotal 0: no overall limit (retries still stop after [`DEFAULT_RETRY_WINDOW`]).
+    Unlimited,
+    /// httpTotal N: retries and body together within N seconds.
+    Set(Duration),
+}
+
+impl Total {
+    fn of(settings: &FetchSettings) -> Self {
+        match settings.total_timeout {
+            None => Total::Default,
+            Some(d) if d.is_zero() => Total::Unlimited,
+            Some(d) => Total::Set(d),
+        }
+    }
+
+    fn retry_window(self) -> Duration {
+        match self {
+            Total::Default | Total::Unlimited => DEFAULT_RETRY_WINDOW,
+            Total::Set(d) => d,
+        }
+    }
+
+    fn overall(self) -> Option<Duration> {
+        match self {
+            Total::Default => Some(DEFAULT_TOTAL),
+            Total::Unlimited => None,
+            Total::Set(d) => Some(d),
+        }
+    }
+
+    fn describe_retry(self) -> String {
+        match self {
+            Total::Set(d) => format!(
+                "the limit ignition.timeouts.httpTotal is {} s",
+                d.as_secs_f64()
+            ),
+            Total::Default | Total::Unlimited => format!(
+                "retries stop after {} s unless ignition.timeouts.httpTotal sets a limit",
+                DEFAULT_RETRY_WINDOW.as_secs()
+            ),
+        }
+    }
 }
 
 fn header_map(headers: &[HttpHeader], url: &str) -> Result<HeaderMap, FetchError> {
@@ -169,12 +277,14 @@ fn header_map(headers: &[HttpHeader], url: &str) -> Result<HeaderMap, FetchError
     Ok(map)
 }
 
-/// Sends the request and follows redirects by hand, dropping the config's headers as soon as
-/// a redirect leads to another host (they often carry credentials).
 /// Why a request got no answer to use.
-enum Hop {
+pub(super) enum Hop {
     /// Worth trying again (transport errors and the like), with the reason.
     Retry(String),
+    /// Never worth trying again: a certificate the client does not trust, a redirect loop,
+    /// a redirect to a scheme Kindling does not follow. Retrying these only held the boot
+    /// for five minutes before failing the same way (issue 15, defect 11).
+    Permanent(String),
     /// Not worth it: the client could not be built.
     Fatal(FetchError),
 }
@@ -185,6 +295,8 @@ impl From<String> for Hop {
     }
 }
 
+/// Sends the request and follows redirects by hand, dropping the config's headers as soon as
+/// a redirect leads to another host (they often carry credentials).
 fn follow(fetcher: &Fetcher, url: &str, extra: &HeaderMap) -> Result<Response, Hop> {
     let mut current = Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
     let origin = (
@@ -206,7 +318,10 @@ fn follow(fetcher: &Fetcher, url: &str, extra: &HeaderMap) -> Result<Response, H
         if same_origin {
             req = req.headers(extra.clone());
         }
-        let resp = req.send().map_err(describe)?;
+        let resp = req.send().map_err(|e| match permanent(&e) {
+            Some(why) => Hop::Permanent(format!("{}: {why}", describe(e))),
+            None => Hop::Retry(describe(e)),
+        })?;
         if !resp.status().is_redirection() {
             return Ok(resp);
         }
@@ -215,28 +330,63 @@ fn follow(fetcher: &Fetcher, url: &str, extra: &HeaderMap) -> Result<Response, H
             .get(LOCATION)
             .and_then(|l| l.to_str().ok())
             .ok_or_else(|| format!("HTTP {} without a Location header", resp.status().as_u16()))?;
-        current = current
-            .join(location)
-            .map_err(|e| format!("bad redirect Location: {e}"))?;
+        let next = current.join(location).map_err(|e| {
+            Hop::Permanent(format!("redirect to an invalid Location {location:?}: {e}"))
+        })?;
+        let downgrade = current.scheme() == "https" && next.scheme() == "http";
+        if downgrade || !matches!(next.scheme(), "http" | "https") {
+            return Err(Hop::Permanent(format!(
+                "redirected from {} to {}, which Kindling does not follow: {}",
+                current.scheme(),
+                redact(next.as_str()),
+                if downgrade {
+                    "a redirect from https to plain http would drop the transport's protection; serve the resource over https"
+                } else {
+                    "HTTP redirects are followed only to http and https; put the final URL in the config"
+                }
+            )));
+        }
+        current = next;
     }
-    Err(format!("more than {MAX_REDIRECTS} redirects").into())
+    Err(Hop::Permanent(format!(
+        "more than {MAX_REDIRECTS} redirects (a redirect loop?); the last one pointed at {}",
+        redact(current.as_str())
+    )))
+}
+
+/// Why an error cannot go away by trying again, if it cannot: the server's certificate
+/// failed verification (unknown issuer, expired, wrong name...). Connection refusals,
+/// resets and timeouts can heal while the network comes up, so they stay retryable.
+pub(super) fn permanent(err: &reqwest::Error) -> Option<&'static str> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(why) = e.downcast_ref::<rustls::Error>().and_then(permanent_tls) {
+            return Some(why);
+        }
+        cur = match e.downcast_ref::<io::Error>() {
+            // io::Error::source() skips the error it wraps, where rustls puts its own
+            // (inside another io::Error, on the way through hyper).
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    None
+}
+
+fn permanent_tls(err: &rustls::Error) -> Option<&'static str> {
+    match err {
+        rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => Some(
+            "the server's TLS certificate was refused; add its CA to ignition.security.tls.certificateAuthorities, or fix the certificate (expiry, host name)",
+        ),
+        _ => None,
+    }
 }
 
 /// The error chain of a reqwest error, which names TLS and connection problems precisely.
 pub(super) fn describe(err: reqwest::Error) -> String {
-    let mut out = String::new();
-    let mut cur: Option<&dyn std::error::Error> = Some(&err);
-    while let Some(e) = cur {
-        let text = e.to_string();
-        if !out.contains(&text) {
-            if !out.is_empty() {
-                out.push_str(": ");
-            }
-            out.push_str(&text);
-        }
-        cur = e.source();
-    }
-    out
+    chain(&err)
 }
 
 /// The response body, with the total deadline enforced and progress logged.
@@ -245,19 +395,33 @@ struct Body {
     url: String,
     read: u64,
     total: Option<u64>,
-    deadline: Option<Instant>,
+    /// When the whole fetch must be done, and the limit that set it.
+    deadline: Option<(Instant, Duration)>,
+    budget: Total,
+    /// Each read may wait this long for data (reqwest's per-read timeout).
+    stall: Duration,
     last_log: Instant,
 }
 
 impl Read for Body {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.deadline.is_some_and(|d| Instant::now() > d) {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "ignition.timeouts.httpTotal expired during the download",
-            ));
+        if let Some((deadline, limit)) = self.deadline {
+            if Instant::now() > deadline {
+                let which = match self.budget {
+                    Total::Set(_) => "ignition.timeouts.httpTotal",
+                    _ => "the default limit, as ignition.timeouts.httpTotal is not set",
+                };
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "the download took longer than {} s ({which}) after {} bytes; set ignition.timeouts.httpTotal to allow more time",
+                        limit.as_secs_f64(),
+                        self.read
+                    ),
+                ));
+            }
         }
-        let n = self.inner.read(buf)?;
+        let n = self.inner.read(buf).map_err(|e| self.explain(e))?;
         self.read += n as u64;
         if n == 0 {
             if let Some(total) = self.total.filter(|t| *t != self.read) {
@@ -280,5 +444,78 @@ impl Read for Body {
             }
         }
         Ok(n)
+    }
+}
+
+impl Body {
+    /// Says what went wrong in a read: no data for the whole per-read wait (naming that
+    /// limit), or the connection failing before the declared length, with the byte counts.
+    /// hyper's own text for both is only "request or response body error".
+    fn explain(&self, e: io::Error) -> io::Error {
+        let inner = e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>());
+        let timed_out =
+            e.kind() == io::ErrorKind::TimedOut || inner.is_some_and(reqwest::Error::is_timeout);
+        if timed_out {
+            return io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "no data for {} s after {} bytes (the stall limit is ignition.timeouts.httpResponseHeaders, default 10 s; raise it for slow servers)",
+                    self.stall.as_secs_f64(),
+                    self.read
+                ),
+            );
+        }
+        let cause = chain(&e);
+        let what = match self.total {
+            Some(total) => format!("body ended after {} of {total} bytes", self.read),
+            None => format!("body ended after {} bytes", self.read),
+        };
+        io::Error::new(e.kind(), format!("{what}: {cause}"))
+    }
+}
+
+/// An error and its causes, one after the other, looking inside io::Errors (whose
+/// `source()` skips the error they wrap).
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+        cur = match e.downcast_ref::<io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|i| i as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn total(secs: Option<u64>) -> Total {
+        Total::of(&FetchSettings {
+            total_timeout: secs.map(Duration::from_secs),
+            ..FetchSettings::default()
+        })
+    }
+
+    /// Issue 15, defect 12: without httpTotal a fetch still has an overall limit.
+    #[test]
+    fn http_total_unset_zero_and_set() {
+        assert_eq!(total(None).overall(), Some(DEFAULT_TOTAL));
+        assert_eq!(total(None).retry_window(), DEFAULT_RETRY_WINDOW);
+        assert_eq!(total(Some(0)).overall(), None);
+        assert_eq!(total(Some(0)).retry_window(), DEFAULT_RETRY_WINDOW);
+        assert_eq!(total(Some(7)).overall(), Some(Duration::from_secs(7)));
+        assert_eq!(total(Some(7)).retry_window(), Duration::from_secs(7));
     }
 }

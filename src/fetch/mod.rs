@@ -3,12 +3,19 @@
 //! does not match, so callers can write to a temporary file and keep it only on success.
 
 pub mod ahead;
+pub mod cloud;
 mod data;
+pub mod gs;
 pub mod hash;
 mod http;
+pub mod imds;
 pub mod redact;
 pub mod request;
+mod s3;
+pub mod s3_location;
 mod tftp;
+
+pub use http::{DEFAULT_RETRY_WINDOW, DEFAULT_TOTAL};
 
 use std::io::{self, Read, Write};
 use std::time::Duration;
@@ -24,7 +31,9 @@ use redact::redact;
 pub struct FetchSettings {
     /// Wait at most this long for response headers.
     pub response_headers_timeout: Duration,
-    /// Give up on one resource, retries included, after this long (`None`: no limit).
+    /// Give up on one resource, retries and body included, after this long
+    /// (`ignition.timeouts.httpTotal`). `None` (unset): retries stop after 5 minutes and the
+    /// whole fetch after 10 ([`DEFAULT_TOTAL`]); zero: no overall limit.
     pub total_timeout: Option<Duration>,
     /// Extra trusted CA certificates, PEM.
     pub ca_bundles: Vec<Vec<u8>>,
@@ -33,6 +42,8 @@ pub struct FetchSettings {
     pub no_proxy: Vec<String>,
     /// What the trust policy demands of every resource.
     pub policy: FetchPolicy,
+    /// Where s3:// and gs:// credentials come from (the platform), and tests' stand-ins.
+    pub cloud: cloud::Cloud,
 }
 
 /// The part of the trust policy the fetch layer enforces, before any byte is fetched.
@@ -53,7 +64,7 @@ impl FetchPolicy {
     }
 
     fn check(&self, url: &str, pinned: bool) -> Result<(), FetchError> {
-        let remote = !(url.is_empty() || url.starts_with("data:"));
+        let remote = is_remote(url);
         if remote && self.require_hash && !pinned {
             return Err(FetchError::Refused {
                 url: redact(url),
@@ -90,6 +101,7 @@ impl Default for FetchSettings {
             https_proxy: None,
             no_proxy: Vec::new(),
             policy: FetchPolicy::default(),
+            cloud: cloud::Cloud::default(),
         }
     }
 }
@@ -105,8 +117,24 @@ pub struct Fetched {
 pub enum FetchError {
     #[error("refused {url} before fetching it: the trust policy's {rule}")]
     Refused { url: String, rule: &'static str },
-    #[error("unsupported URL scheme in {url}: Kindling fetches http, https, tftp and data URLs (s3, gs and arn come with the cloud providers)")]
+    #[error("unsupported URL scheme in {url}: Kindling fetches http, https, tftp, s3, arn (S3 objects), gs and data URLs")]
     UnsupportedScheme { url: String },
+    #[error("invalid object store URL {url}: {reason}")]
+    InvalidObjectUrl { url: String, reason: &'static str },
+    #[error("{url}: compression is not supported for S3 objects (Ignition refuses it too); store the object uncompressed, or drop \"compression\"")]
+    CompressionUnsupported { url: String },
+    #[error("finding the region of the bucket for {url} failed: {reason}")]
+    BucketRegion { url: String, reason: String },
+    /// An object store refused the request; `code` is its error code (may be empty). The
+    /// response body is never shown: S3 echoes the string to sign in it.
+    #[error("{service} refused {url} with HTTP {status} {code}: {hint}")]
+    Store {
+        url: String,
+        service: &'static str,
+        status: u16,
+        code: String,
+        hint: &'static str,
+    },
     #[error("invalid data URL {url}: {reason}")]
     InvalidDataUrl { url: String, reason: String },
     #[error("not found: {url}")]
@@ -135,7 +163,16 @@ pub enum FetchError {
     Write { url: String, source: io::Error },
 }
 
-/// Fetches resources with one set of settings. The HTTP client is built on first use.
+/// Whether fetching `url` leaves the machine: every URL but `data:` (whose bytes are in the
+/// config) and none (empty content). The one answer to "is this remote" that the trust
+/// policy, the offline check and fetch-ahead all use.
+pub fn is_remote(url: &str) -> bool {
+    !(url.is_empty() || url.starts_with("data:"))
+}
+
+/// Fetches resources with one set of settings. The HTTP client is built on first use, and so
+/// is what object stores need (the instance's role and region, the service account's token),
+/// once per fetcher.
 #[derive(Debug, Default)]
 pub struct Fetcher {
     settings: FetchSettings,
@@ -145,6 +182,12 @@ pub struct Fetcher {
     plain: std::sync::OnceLock<reqwest::blocking::Client>,
     /// Held while a client is built, so that threads sharing a fetcher build it once.
     building: std::sync::Mutex<()>,
+    /// Platform aws: the instance's region and role credentials, read from IMDS on first use.
+    aws: std::sync::OnceLock<imds::Instance>,
+    /// Platform gcp: the service account's token (type, token), or none.
+    gcs_token: std::sync::OnceLock<Option<(String, cloud::Secret)>>,
+    /// Buckets' regions, as their HEAD answered.
+    bucket_regions: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Fetcher {
@@ -154,7 +197,38 @@ impl Fetcher {
             client: std::sync::OnceLock::new(),
             plain: std::sync::OnceLock::new(),
             building: std::sync::Mutex::new(()),
+            aws: std::sync::OnceLock::new(),
+            gcs_token: std::sync::OnceLock::new(),
+            bucket_regions: std::sync::Mutex::default(),
         }
+    }
+
+    /// The AWS instance (region, role credentials), read once.
+    fn aws_instance(&self, budget: Duration) -> &imds::Instance {
+        self.aws
+            .get_or_init(|| imds::instance(self, &self.settings.cloud, budget))
+    }
+
+    /// The GCE service account's token, read once.
+    fn gcs_token(&self) -> Option<(String, cloud::Secret)> {
+        self.gcs_token
+            .get_or_init(|| gs::service_account_token(self))
+            .clone()
+    }
+
+    fn cached_bucket_region(&self, bucket: &str) -> Option<String> {
+        self.bucket_regions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(bucket)
+            .cloned()
+    }
+
+    fn remember_bucket_region(&self, bucket: &str, region: &str) {
+        self.bucket_regions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(bucket.to_owned(), region.to_owned());
     }
 
     /// The client for https (`tls`) or for plain http, built on first use.
@@ -223,6 +297,9 @@ impl Fetcher {
         self.settings.policy.check(url, expected.is_some())?;
         let algorithm = expected.as_ref().map_or(Algorithm::Sha512, |d| d.algorithm);
         let gzip = res.compression.as_deref() == Some("gzip");
+        if gzip && is_s3(url) {
+            return Err(FetchError::CompressionUnsupported { url: redact(url) });
+        }
         // A declared length over the limit is refused before the body is read (only for
         // uncompressed bodies: compressed ones say nothing about the decompressed size).
         let raw = self.open(url, &res.http_headers, (!gzip).then_some(limit))?;
@@ -254,9 +331,17 @@ impl Fetcher {
             Some("data") => data::open(url),
             Some("http" | "https") => http::open(self, &self.settings, url, headers, limit),
             Some("tftp") => tftp::open(&self.settings, url),
+            Some("s3" | "arn") => s3::open(self, url, limit),
+            Some("gs") => gs::open(self, url, limit),
             _ => Err(FetchError::UnsupportedScheme { url: redact(url) }),
         }
     }
+}
+
+/// `s3://` and `arn:` URLs name S3 objects.
+fn is_s3(url: &str) -> bool {
+    let scheme = url.split_once(':').map_or("", |(s, _)| s);
+    scheme.eq_ignore_ascii_case("s3") || scheme.eq_ignore_ascii_case("arn")
 }
 
 /// Copies body → (gunzip) → hash → `out`, keeping read and write failures apart.
@@ -401,6 +486,48 @@ mod tests {
             strict.fetch_to_vec(&res("data:,inline"), 10).is_ok(),
             "data: is covered by the config"
         );
+    }
+
+    #[test]
+    fn strict_chain_covers_object_stores() {
+        let strict = Fetcher::new(FetchSettings {
+            policy: FetchPolicy {
+                require_hash: true,
+                allowed_schemes: None,
+            },
+            ..FetchSettings::default()
+        });
+        for url in [
+            "s3://bucket/key",
+            "arn:aws:s3:::bucket/key",
+            "arn:aws:s3:us-west-2:123456789012:accesspoint/ap/object/key",
+            "gs://bucket/object",
+        ] {
+            let err = strict.fetch_to_vec(&res(url), 10).expect_err(url);
+            assert!(
+                matches!(err, FetchError::Refused { .. })
+                    && err.to_string().contains("strictChain"),
+                "{url}: {err}"
+            );
+            assert!(
+                crate::pipeline::render::needs_network(url),
+                "{url} needs the network"
+            );
+        }
+    }
+
+    #[test]
+    fn s3_objects_refuse_compression_before_any_request() {
+        for url in ["s3://bucket/key", "arn:aws:s3:::bucket/key"] {
+            let mut r = res(url);
+            r.compression = Some("gzip".into());
+            let err = Fetcher::default().fetch_to_vec(&r, 10).expect_err(url);
+            assert!(
+                matches!(err, FetchError::CompressionUnsupported { .. }),
+                "{url}: {err}"
+            );
+            assert!(err.to_string().contains(url), "{err}");
+        }
     }
 
     #[test]

@@ -28,10 +28,11 @@ pub struct Request<'a> {
     pub budget: Duration,
 }
 
-/// A status the caller did not ask to retry, and its body.
+/// A status the caller did not ask to retry, its headers and its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub status: u16,
+    pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -63,15 +64,33 @@ impl Fetcher {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     if !(resp.status().is_server_error() || req.retry.contains(&status)) {
+                        let headers = resp.headers().clone();
+                        let body = if req.method == Method::HEAD {
+                            Vec::new()
+                        } else {
+                            read_limited(resp, req.limit, &shown)?
+                        };
                         return Ok(Answer {
                             status,
-                            body: read_limited(resp, req.limit, &shown)?,
+                            headers,
+                            body,
                         });
                     }
                     wait = retry_after(resp.headers());
                     format!("HTTP {status}")
                 }
-                Err(e) => super::http::describe(e),
+                Err(e) => match super::http::permanent(&e) {
+                    Some(why) => {
+                        return Err(FetchError::Transport {
+                            url: shown,
+                            reason: format!(
+                                "{}: {why}; not retried (attempt {attempt}), since trying again cannot help",
+                                super::http::describe(e)
+                            ),
+                        })
+                    }
+                    None => super::http::describe(e),
+                },
             };
             let delay = wait.unwrap_or_else(|| jitter(backoff));
             if started.elapsed() + delay > req.budget {
@@ -96,7 +115,7 @@ impl Fetcher {
 }
 
 /// A server's own `Retry-After: <seconds>`, capped so one answer cannot stall a boot.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let secs: u64 = headers
         .get(RETRY_AFTER)?
         .to_str()

@@ -27,7 +27,7 @@ pub fn config_limit(ctx: &StageContext) -> u64 {
 }
 
 pub fn acquire(ctx: &StageContext, network: Network) -> Result<Delivery, PipelineError> {
-    let provider = providers::for_boot(&ctx.platform, &ctx.cmdline, &ctx.env)?;
+    let provider = providers::for_boot(&ctx.platform, &ctx.cmdline, &ctx.env, &ctx.config_dirs)?;
     let limit = config_limit(ctx);
     let cx = ProviderContext {
         network,
@@ -36,6 +36,7 @@ pub fn acquire(ctx: &StageContext, network: Network) -> Result<Delivery, Pipelin
         policy: &ctx.policy,
         limit,
         timeout: ctx.config_timeout,
+        cloud: ctx.fetch_settings().cloud,
     };
     let source = provider.describe();
     let url = ctx

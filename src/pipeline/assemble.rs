@@ -1,8 +1,10 @@
 //! Step 4 of the pipeline, assemble: merge the rendered user config over the base configs
-//! (`base.d/*.json` in name order), and hand the result to the later stages through the run
-//! directory.
+//! (base.d/ then base.platform.d/<platform>/ in the system config directories, each in name
+//! order), and hand the result to the later stages through the run directory.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 use kindling_spec::types::Resource;
 use kindling_spec::Config;
@@ -10,7 +12,7 @@ use kindling_spec::Config;
 use super::render::{self, ChainError, Network};
 use super::PipelineError;
 use crate::fetch::redact::redact;
-use crate::fetch::FetchPolicy;
+use crate::fetch::FetchSettings;
 use crate::stages::runtime::{self, State};
 use crate::stages::{plan, StageContext};
 
@@ -21,7 +23,7 @@ pub fn assemble(
     network: Network,
     state: &mut State,
 ) -> Result<Config, PipelineError> {
-    let base = base_config(&ctx.base_dir, network, &ctx.fetch_policy(), state)?;
+    let base = base_config(&base_files(ctx)?, network, &ctx.fetch_settings(), state)?;
     let mut config = match user {
         // Merging over nothing changes nothing, and would cost two JSON trees of the config.
         Some(user) if base == Config::default() => user,
@@ -96,17 +98,37 @@ fn later_network_need(config: &Config) -> Option<String> {
         })
 }
 
-/// `base.d/*.json` in name order, merged into one config that the user config goes over.
-fn base_config(
-    dir: &Path,
-    network: Network,
-    policy: &FetchPolicy,
-    state: &mut State,
-) -> Result<Config, PipelineError> {
-    let mut config = Config::default();
+/// The base configs, in the order they are merged: with `--base-dir`, that directory's
+/// configs; otherwise base.d/ and then base.platform.d/<platform>/ across the config
+/// directories, where a file name in a higher-priority directory hides the same name below.
+fn base_files(ctx: &StageContext) -> Result<Vec<PathBuf>, PipelineError> {
+    if let Some(dir) = &ctx.base_dir {
+        return Ok(configs_in(dir)?.into_values().collect());
+    }
+    let mut files = layered(&ctx.config_dirs, Path::new("base.d"))?;
+    files.extend(layered(
+        &ctx.config_dirs,
+        &Path::new("base.platform.d").join(&ctx.platform),
+    )?);
+    Ok(files)
+}
+
+fn layered(dirs: &[PathBuf], sub: &Path) -> Result<Vec<PathBuf>, PipelineError> {
+    let mut by_name = BTreeMap::new();
+    for dir in dirs {
+        for (name, path) in configs_in(&dir.join(sub))? {
+            by_name.entry(name).or_insert(path);
+        }
+    }
+    Ok(by_name.into_values().collect())
+}
+
+/// `*.json` and `*.ign` files by name (Ignition's own base configs are `.ign`); anything else
+/// is skipped with a warning rather than parsed.
+fn configs_in(dir: &Path) -> Result<BTreeMap<OsString, PathBuf>, PipelineError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(config),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
         Err(source) => {
             return Err(PipelineError::BaseDir {
                 dir: dir.display().to_string(),
@@ -114,19 +136,36 @@ fn base_config(
             })
         }
     };
-    let mut paths: Vec<_> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
+    let mut out = BTreeMap::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "json" || e == "ign") {
+            out.insert(entry.file_name(), path);
+        } else {
+            log::warn!(
+                "ignoring {}: base configs are *.json or *.ign files",
+                path.display()
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Merges the base configs in order into one config that the user config goes over.
+fn base_config(
+    paths: &[PathBuf],
+    network: Network,
+    fetch: &FetchSettings,
+    state: &mut State,
+) -> Result<Config, PipelineError> {
+    let mut config = Config::default();
     for path in paths {
-        let bytes = std::fs::read(&path).map_err(|source| PipelineError::BaseDir {
+        let bytes = std::fs::read(path).map_err(|source| PipelineError::BaseDir {
             dir: path.display().to_string(),
             source,
         })?;
         let mut chain = vec![path.display().to_string()];
-        let base = render::render(render::parse(&bytes, &chain)?, &mut chain, network, policy)?;
+        let base = render::render(render::parse(&bytes, &chain)?, &mut chain, network, fetch)?;
         state.fetched.extend(base.fetched);
         config = kindling_spec::merge::merge(&config, &base.config).map_err(|e| {
             ChainError::Invalid {

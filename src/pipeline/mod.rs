@@ -61,7 +61,7 @@ pub fn run(ctx: &StageContext, network: Network) -> Result<(Config, State), Pipe
                 verified.config(bytes),
                 delivery.url.as_deref(),
                 network,
-                &ctx.fetch_policy(),
+                &ctx.fetch_settings(),
             )?;
             state.fetched = rendered.fetched;
             Some(rendered.config)

@@ -10,7 +10,7 @@ use kindling_spec::types::{Ignition, Resource};
 use kindling_spec::{merge, Config, Options};
 
 use crate::fetch::redact::redact;
-use crate::fetch::{FetchError, FetchPolicy, FetchSettings, Fetcher};
+use crate::fetch::{FetchError, FetchSettings, Fetcher};
 
 /// How deep replace/merge references may nest.
 pub const MAX_DEPTH: usize = 10;
@@ -88,7 +88,7 @@ pub fn render_root(
     bytes: &[u8],
     url: Option<&str>,
     network: Network,
-    policy: &FetchPolicy,
+    base: &FetchSettings,
 ) -> Result<Rendered, ChainError> {
     let mut chain = root_chain(url);
     if let Some(kind) = not_an_ignition_config(bytes) {
@@ -103,7 +103,7 @@ pub fn render_root(
         });
     }
     let config = parse(bytes, &chain)?;
-    render(config, &mut chain, network, policy)
+    render(config, &mut chain, network, base)
 }
 
 /// Recognises the user data that other first-boot tools read: cloud-init's formats.
@@ -124,10 +124,10 @@ pub fn render(
     config: Config,
     chain: &mut Vec<String>,
     network: Network,
-    policy: &FetchPolicy,
+    base: &FetchSettings,
 ) -> Result<Rendered, ChainError> {
     let mut fetched = Vec::new();
-    let config = render_inner(config, chain, network, policy, &mut fetched)?;
+    let config = render_inner(config, chain, network, base, &mut fetched)?;
     Ok(Rendered { config, fetched })
 }
 
@@ -135,14 +135,14 @@ fn render_inner(
     config: Config,
     chain: &mut Vec<String>,
     network: Network,
-    policy: &FetchPolicy,
+    base: &FetchSettings,
     fetched: &mut Vec<(String, String)>,
 ) -> Result<Config, ChainError> {
     let refs = &config.ignition.config;
     if refs.replace.source.as_deref().is_none_or(str::is_empty) && refs.merge.is_empty() {
         return Ok(config);
     }
-    let fetcher = fetcher_for(&config.ignition, chain, network, policy, fetched)?;
+    let fetcher = fetcher_for(&config.ignition, chain, network, base, fetched)?;
     if refs
         .replace
         .source
@@ -150,14 +150,14 @@ fn render_inner(
         .is_some_and(|s| !s.is_empty())
     {
         let child = fetch_config(&fetcher, &refs.replace, chain, network, fetched)?;
-        let rendered = render_inner(child, chain, network, policy, fetched);
+        let rendered = render_inner(child, chain, network, base, fetched);
         chain.pop();
         return rendered;
     }
     let mut result = config.clone();
     for reference in &config.ignition.config.merge {
         let child = fetch_config(&fetcher, reference, chain, network, fetched)?;
-        let child = render_inner(child, chain, network, policy, fetched)?;
+        let child = render_inner(child, chain, network, base, fetched)?;
         chain.pop();
         result = merge::merge(&result, &child).map_err(|e| ChainError::Invalid {
             chain: show(chain),
@@ -199,27 +199,34 @@ fn fetch_config(
     parse(&bytes, chain)
 }
 
-pub fn needs_network(url: &str) -> bool {
-    !(url.is_empty() || url.starts_with("data:"))
-}
+/// Every URL but `data:` (and none) is fetched over the network: http(s), tftp, and the
+/// object stores (s3, arn, gs).
+pub use crate::fetch::is_remote as needs_network;
 
-/// Fetch settings from a config's `ignition` section; CA bundles are fetched here.
+/// Fetch settings from a config's `ignition` section over `base` (the trust policy and the
+/// platform's cloud settings); CA bundles are fetched here.
 pub fn fetcher_for(
     ign: &Ignition,
     chain: &[String],
     network: Network,
-    policy: &FetchPolicy,
+    base: &FetchSettings,
     fetched: &mut Vec<(String, String)>,
 ) -> Result<Fetcher, ChainError> {
     let secs = |v: Option<i64>| v.filter(|s| *s > 0).map(|s| Duration::from_secs(s as u64));
     let mut settings = FetchSettings {
         response_headers_timeout: secs(ign.timeouts.http_response_headers)
             .unwrap_or(Duration::from_secs(10)),
-        total_timeout: secs(ign.timeouts.http_total),
+        // Unset: the fetch layer's defaults. 0: no overall limit, as the spec documents.
+        total_timeout: ign
+            .timeouts
+            .http_total
+            .filter(|s| *s >= 0)
+            .map(|s| Duration::from_secs(s as u64)),
         http_proxy: ign.proxy.http_proxy.clone(),
         https_proxy: ign.proxy.https_proxy.clone(),
         no_proxy: ign.proxy.no_proxy.clone(),
-        policy: policy.clone(),
+        policy: base.policy.clone(),
+        cloud: base.cloud.clone(),
         ..FetchSettings::default()
     };
     let plain = Fetcher::new(settings.clone());

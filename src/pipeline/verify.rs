@@ -64,7 +64,7 @@ fn measure_once(
     bytes: &[u8],
     source: &str,
 ) -> Result<Option<measure::Measurement>, PipelineError> {
-    let marker = ctx.run_dir.join("measured.json");
+    let marker = crate::rundir::measured(&ctx.run_dir);
     if let Ok(old) = std::fs::read(&marker) {
         if let Ok(m) = serde_json::from_slice::<measure::Measurement>(&old) {
             use sha2::Digest;

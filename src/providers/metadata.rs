@@ -45,6 +45,16 @@ impl<'a> MetadataService<'a> {
         })
     }
 
+    /// The fetcher for this service's requests.
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
+    /// The budget for one request, retries included.
+    pub fn budget(&self) -> Duration {
+        self.cx.timeout
+    }
+
     /// `production` with its scheme, host and port replaced by the stand-in's when a test set
     /// one (`KINDLING_TEST_METADATA_URL`); otherwise `production` itself.
     pub fn url(&self, production: &str) -> String {

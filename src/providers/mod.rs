@@ -4,14 +4,32 @@
 //! A new platform is one new module and one line in [`for_platform`].
 
 mod akamai;
+mod applehv;
 mod aws;
+mod azure;
+mod cloudstack;
+mod drive;
 mod file;
 mod gcp;
+mod host;
+mod hyperv;
+mod ibmcloud;
+mod kubevirt;
 pub mod metadata;
+mod nutanix;
+mod nvidiabluefield;
+mod openstack;
+mod proxmoxve;
 mod qemu;
+mod race;
+mod raw_http;
 mod scaleway;
 mod simple;
+pub mod system;
 mod url;
+mod virtualbox;
+mod vmware;
+mod zvm;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,11 +57,22 @@ pub enum ProviderError {
     /// A fetch from a URL (the karg URL, a metadata service) failed; `what` says which.
     #[error("fetching {what} failed: {source}")]
     Fetch { what: String, source: FetchError },
+    #[error(transparent)]
+    Drive(Box<drive::DriveError>),
+    /// Every source of a platform that asks several at once failed.
+    #[error("no source of the {platform} config answered:\n{failures}")]
+    NoSource { platform: String, failures: String },
     #[error("the config from {source_name} is {size} bytes, larger than the limit of {limit} bytes (raise maxConfigBytes in the trust policy if it is meant to be this big)")]
     TooLarge {
         source_name: String,
         size: u64,
         limit: u64,
+    },
+    /// A guest interface (a hypervisor tool, a device) could not give the config.
+    #[error("platform {platform}: {reason}")]
+    Host {
+        platform: &'static str,
+        reason: String,
     },
 }
 
@@ -107,6 +136,25 @@ pub struct Environment {
     /// Tests only (`$KINDLING_TEST_METADATA_URL`): where the metadata stand-in listens; it
     /// replaces the scheme, host and port of every metadata service URL.
     pub metadata_url: Option<String>,
+    /// Where filesystems are linked by label, normally `/dev/disk/by-label`; tests set
+    /// `$KINDLING_TEST_DISK_BY_LABEL` so that they never meet the host's real labels.
+    pub by_label_dir: PathBuf,
+    /// systemd-networkd's DHCP leases, normally `/run/systemd/netif/leases`; tests set
+    /// `$KINDLING_TEST_NETIF_LEASES`.
+    pub leases_dir: PathBuf,
+    /// Tests only (`$KINDLING_TEST_HV_KVP`): a stand-in for the Hyper-V KVP device
+    /// `/dev/vmbus/hv_kvp`.
+    pub hv_kvp: Option<PathBuf>,
+    /// Tests only (`$KINDLING_TEST_HV_POOL_DIR`): where the KVP pool files go with a stand-in
+    /// device (none: not kept).
+    pub hv_pool_dir: Option<PathBuf>,
+    /// Tests only (`$KINDLING_TEST_APPLEHV_ADDR`): a Unix socket path or `host:port` that
+    /// replaces the vsock connection to the Apple Virtualization host.
+    pub applehv_addr: Option<String>,
+    /// Tests only (`$KINDLING_TEST_S3_ENDPOINT`): the S3 stand-in, addressed path-style.
+    pub s3_endpoint: Option<String>,
+    /// Tests only (`$KINDLING_TEST_GCS_ENDPOINT`): the GCS stand-in.
+    pub gcs_endpoint: Option<String>,
 }
 
 impl Environment {
@@ -118,28 +166,60 @@ impl Environment {
             sysfs: std::env::var_os("KINDLING_SYSFS")
                 .map_or_else(|| PathBuf::from("/sys"), PathBuf::from),
             config_file,
-            metadata_url: std::env::var("KINDLING_TEST_METADATA_URL")
-                .ok()
-                .filter(|u| !u.is_empty()),
+            metadata_url: test_seam("KINDLING_TEST_METADATA_URL"),
+            s3_endpoint: test_seam("KINDLING_TEST_S3_ENDPOINT"),
+            gcs_endpoint: test_seam("KINDLING_TEST_GCS_ENDPOINT"),
+            by_label_dir: std::env::var_os("KINDLING_TEST_DISK_BY_LABEL")
+                .map_or_else(|| PathBuf::from(drive::BY_LABEL_DIR), PathBuf::from),
+            leases_dir: std::env::var_os("KINDLING_TEST_NETIF_LEASES")
+                .map_or_else(|| PathBuf::from(cloudstack::LEASES_DIR), PathBuf::from),
+            hv_kvp: std::env::var_os("KINDLING_TEST_HV_KVP")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+            hv_pool_dir: std::env::var_os("KINDLING_TEST_HV_POOL_DIR")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+            applehv_addr: test_seam("KINDLING_TEST_APPLEHV_ADDR"),
         }
+    }
+
+    /// [`Environment::by_label_dir`], the real one when unset.
+    pub fn by_label_dir(&self) -> PathBuf {
+        or_default(&self.by_label_dir, drive::BY_LABEL_DIR)
+    }
+
+    /// [`Environment::leases_dir`], the real one when unset.
+    pub fn leases_dir(&self) -> PathBuf {
+        or_default(&self.leases_dir, cloudstack::LEASES_DIR)
+    }
+
+    /// [`Environment::sysfs`], the real one when unset.
+    pub fn sysfs(&self) -> PathBuf {
+        or_default(&self.sysfs, "/sys")
+    }
+
+    /// Whether sysfs is the real one (not a test's stand-in).
+    pub fn real_sysfs(&self) -> bool {
+        host::is_real_sysfs(&self.sysfs())
     }
 
     /// A metadata service URL, pointed at the test stand-in when one is set.
     pub fn metadata_url(&self, production: &str) -> String {
-        let Some(base) = &self.metadata_url else {
-            return production.to_owned();
-        };
-        let Ok(url) = reqwest::Url::parse(production) else {
-            return production.to_owned();
-        };
-        let mut out = base.trim_end_matches('/').to_owned();
-        out.push_str(url.path());
-        if let Some(q) = url.query() {
-            out.push('?');
-            out.push_str(q);
-        }
-        out
+        crate::fetch::cloud::standin_url(self.metadata_url.as_deref(), production)
     }
+}
+
+fn or_default(path: &std::path::Path, default: &str) -> PathBuf {
+    if path.as_os_str().is_empty() {
+        PathBuf::from(default)
+    } else {
+        path.to_owned()
+    }
+}
+
+/// A stand-in's address that only tests set; empty is unset.
+fn test_seam(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|u| !u.is_empty())
 }
 
 /// What every provider may consult while acquiring.
@@ -154,6 +234,8 @@ pub struct ProviderContext<'a> {
     pub limit: u64,
     /// The overall budget for getting the config, retries included.
     pub timeout: Duration,
+    /// For a config at an s3:// or gs:// URL: where credentials come from on this platform.
+    pub cloud: crate::fetch::cloud::Cloud,
 }
 
 /// A source of the user config on one platform.
@@ -164,17 +246,26 @@ pub trait Provider: std::fmt::Debug {
     fn describe(&self) -> String;
 }
 
-/// The provider for this boot: a config URL on the command line wins over the platform's own
-/// source, as it always has for Kindling (Ignition reads it on metal only).
+/// The provider for this boot, in Ignition's order: a config URL on the command line (on any
+/// platform, as it always has been for Kindling; Ignition reads it on metal only), then a
+/// system `user.ign`, then the platform's own source.
 pub fn for_boot(
     platform: &str,
     cmdline: &Cmdline,
     env: &Environment,
+    config_dirs: &[PathBuf],
 ) -> Result<Box<dyn Provider>, ProviderError> {
-    match cmdline.value("config.url").filter(|u| !u.is_empty()) {
-        Some(url) => Ok(Box::new(UrlProvider::new(url, cmdline.value("config.sig")))),
-        None => for_platform(platform, env),
+    if let Some(url) = cmdline.value("config.url").filter(|u| !u.is_empty()) {
+        return Ok(Box::new(UrlProvider::new(url, cmdline.value("config.sig"))));
     }
+    if let Some(system) = system::SystemProvider::find(config_dirs) {
+        log::info!(
+            "{} preempts the {platform} platform's config",
+            system.path().display()
+        );
+        return Ok(Box::new(system));
+    }
+    for_platform(platform, env)
 }
 
 /// The provider for a `kindling.platform.id` value.
@@ -188,6 +279,20 @@ pub fn for_platform(id: &str, env: &Environment) -> Result<Box<dyn Provider>, Pr
         "gcp" => Ok(Box::new(gcp::GcpProvider)),
         "akamai" => Ok(Box::new(akamai::AkamaiProvider)),
         "scaleway" => Ok(Box::new(scaleway::ScalewayProvider)),
+        "openstack" | "brightbox" => Ok(Box::new(openstack::OpenstackProvider::new(id))),
+        "cloudstack" => Ok(Box::new(cloudstack::CloudstackProvider)),
+        "nutanix" | "powervs" => Ok(Box::new(nutanix::ConfigTwoProvider::new(id))),
+        "kubevirt" => Ok(Box::new(kubevirt::KubevirtProvider)),
+        "ibmcloud" => Ok(Box::new(ibmcloud::IbmcloudProvider)),
+        "proxmoxve" => Ok(Box::new(proxmoxve::ProxmoxveProvider)),
+        "azure" => Ok(Box::new(azure::AzureProvider::azure())),
+        "azurestack" => Ok(Box::new(azure::AzureProvider::azurestack())),
+        "vmware" => Ok(Box::new(vmware::VmwareProvider)),
+        "virtualbox" => Ok(Box::new(virtualbox::VirtualBoxProvider)),
+        "hyperv" => Ok(Box::new(hyperv::HypervProvider::new(env))),
+        "applehv" => Ok(Box::new(applehv::AppleHvProvider::new(env))),
+        "zvm" => Ok(Box::new(zvm::ZvmProvider)),
+        "nvidiabluefield" => Ok(Box::new(nvidiabluefield::BlueFieldProvider::new(env))),
         other => match simple::service(other) {
             Some(service) => Ok(Box::new(service)),
             None => Err(ProviderError::UnknownPlatform(other.to_owned())),
@@ -221,5 +326,23 @@ fn read_optional(path: &std::path::Path) -> Result<Acquired, ProviderError> {
             path: path.to_owned(),
             source,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_platform_ignition_knows_has_a_provider_and_no_other_does() {
+        let env = Environment {
+            config_file: Some(PathBuf::from("/nonexistent/config.ign")),
+            ..Environment::default()
+        };
+        for id in PLATFORMS {
+            assert!(for_platform(id, &env).is_ok(), "{id} has no provider");
+        }
+        let err = for_platform("equinix", &env).expect_err("not an Ignition id");
+        assert!(err.to_string().contains("\"equinix\" is unknown"), "{err}");
     }
 }

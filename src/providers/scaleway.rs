@@ -3,13 +3,14 @@
 //! comes from the instance's own system, not from a user on it. reqwest cannot choose a
 //! source port, so this one request is made over a socket bound by hand.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::metadata::{found, MetadataService};
+use super::raw_http;
 use super::{Acquired, Provider, ProviderContext, ProviderError};
 use crate::fetch::redact::redact;
 use crate::fetch::FetchError;
@@ -91,20 +92,7 @@ fn get_from_privileged_port(
         .set_read_timeout(Some(Duration::from_secs(10)))
         .and_then(|()| stream.set_write_timeout(Some(Duration::from_secs(10))))
         .map_err(|e| e.to_string())?;
-    let mut stream = stream;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: Kindling/{}\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n",
-        env!("CARGO_PKG_VERSION")
-    )
-    .map_err(|e| format!("sending the request: {e}"))?;
-    let mut raw = Vec::new();
-    // The head is small; the body is bounded by the config limit.
-    (&mut stream)
-        .take(limit + 64 * 1024)
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("reading the answer: {e}"))?;
-    parse_response(&raw, limit)
+    raw_http::get(stream, host, path, &[], limit)
 }
 
 fn connect_from_privileged_port(addr: SocketAddr) -> Result<TcpStream, String> {
@@ -142,48 +130,4 @@ fn random_privileged_port() -> u16 {
     let mut b = [0u8; 2];
     let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
     1 + u16::from_le_bytes(b) % 1023
-}
-
-/// Status and body of a complete HTTP/1.x answer (Content-Length or read-to-close).
-fn parse_response(raw: &[u8], limit: u64) -> Result<(u16, Vec<u8>), String> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut resp = httparse::Response::new(&mut headers);
-    let head = match resp.parse(raw) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return Err("the answer ended inside its headers".into()),
-        Err(e) => return Err(format!("the answer is not HTTP: {e}")),
-    };
-    let status = resp.code.unwrap_or(0);
-    let body = &raw[head..];
-    let declared = resp
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-        .and_then(|h| {
-            std::str::from_utf8(h.value)
-                .ok()?
-                .trim()
-                .parse::<usize>()
-                .ok()
-        });
-    if resp
-        .headers
-        .iter()
-        .any(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
-    {
-        return Err("the answer uses a transfer encoding this request did not ask for".into());
-    }
-    let body = match declared {
-        Some(n) if body.len() < n => {
-            return Err(format!("body ended after {} of {n} bytes", body.len()))
-        }
-        Some(n) => &body[..n],
-        None => body,
-    };
-    if body.len() as u64 > limit {
-        return Err(format!(
-            "the user data is larger than the limit of {limit} bytes"
-        ));
-    }
-    Ok((status, body.to_vec()))
 }

@@ -65,6 +65,7 @@ impl Provider for UrlProvider {
         let fetcher = Fetcher::new(FetchSettings {
             total_timeout: Some(cx.timeout),
             policy: FetchPolicy::default(),
+            cloud: cx.cloud.clone(),
             ..Default::default()
         });
         let get = |url: &str, limit: u64, what: String| {

@@ -4,7 +4,7 @@
 //! Distributions with their own boot loader tooling install an executable at
 //! [`HELPER_PATH`]; it is called with Ignition's helper arguments (`--should-exist ARG`,
 //! `--should-not-exist ARG`, …), so an existing `ignition-kargs-helper` works unchanged. It
-//! must exit 0, and create [`REBOOT_STAMP`] when it changed something.
+//! must exit 0, and create `crate::rundir::kargs_reboot_stamp` when it changed something.
 //!
 //! Without a helper, Kindling edits Boot Loader Specification entries
 //! (`loader/entries/*.conf`) on the partition labelled `boot`, which it mounts for the purpose.
@@ -26,8 +26,6 @@ use crate::command::Cmd;
 
 /// The distribution's hook for boot loaders other than BLS.
 pub const HELPER_PATH: &str = "/usr/lib/kindling/kargs-helper";
-/// Created (in the run dir) when the arguments changed and a reboot is needed.
-pub const REBOOT_STAMP: &str = "kargs-reboot";
 /// The boot partition's filesystem label.
 pub const BOOT_LABEL_LINK: &str = "/dev/disk/by-label/boot";
 /// Test and custom-layout override: an already-mounted directory holding `loader/entries`.
@@ -134,7 +132,7 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
         log::info!("kargs: nothing to do: {reason}");
         return Ok(());
     }
-    let stamp = ctx.run_dir.join(REBOOT_STAMP);
+    let stamp = crate::rundir::kargs_reboot_stamp(&ctx.run_dir);
     let helper = std::env::var_os(HELPER_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(HELPER_PATH));
@@ -147,7 +145,7 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
     } else {
         let dev = Path::new(BOOT_LABEL_LINK);
         disks::wait_for_device(dev, "the boot partition (label \"boot\")", timeout)?;
-        let mnt = ctx.run_dir.join("boot");
+        let mnt = crate::rundir::kargs_boot_mount(&ctx.run_dir);
         fs::create_dir_all(&mnt)
             .map_err(|e| DiskError::device(&mnt, format!("cannot create it: {e}")))?;
         Cmd::new("mounting the boot partition", "mount")
@@ -171,6 +169,11 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
     } else {
         log::info!("kargs: the boot entries already have the requested arguments");
     }
+    crate::report::record(
+        &ctx.run_dir,
+        "kargs",
+        &serde_json::json!({ "entriesChanged": changed, "rebootRequested": changed > 0 }),
+    );
     Ok(())
 }
 

@@ -23,8 +23,12 @@ pub struct StageContext {
     pub run_dir: PathBuf,
     /// Policy and certificates (normally /etc/kindling).
     pub trust_dir: PathBuf,
-    /// Base configs merged under the user config (normally /usr/lib/kindling/base.d).
-    pub base_dir: PathBuf,
+    /// When set, the only directory of base configs (`--base-dir`); otherwise base.d/ and
+    /// base.platform.d/<platform>/ in `config_dirs`.
+    pub base_dir: Option<PathBuf>,
+    /// System config directories, highest priority first (`/run`, `/etc`, `/usr/lib`, each
+    /// under Kindling's name and then Ignition's).
+    pub config_dirs: Vec<PathBuf>,
     pub cmdline: Cmdline,
     /// The platform id: the flag, else `kindling.platform.id`, else `metal`.
     pub platform: String,
@@ -39,5 +43,15 @@ impl StageContext {
     /// What the trust policy demands of every fetched resource.
     pub fn fetch_policy(&self) -> crate::fetch::FetchPolicy {
         crate::fetch::FetchPolicy::from_policy(&self.policy)
+    }
+
+    /// The base of every fetch in this stage: the trust policy, and where object store
+    /// credentials come from on this platform.
+    pub fn fetch_settings(&self) -> crate::fetch::FetchSettings {
+        crate::fetch::FetchSettings {
+            policy: self.fetch_policy(),
+            cloud: crate::fetch::cloud::Cloud::for_platform(&self.platform, &self.env),
+            ..crate::fetch::FetchSettings::default()
+        }
     }
 }

@@ -163,6 +163,11 @@ pub fn run_mount(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError>
         }
     }
     log::info!("mount: {} filesystems mounted", done.len());
+    crate::report::record(
+        &ctx.run_dir,
+        "mount",
+        &serde_json::json!({ "mounted": done }),
+    );
     Ok(())
 }
 

@@ -8,7 +8,7 @@
 //! logs the skip. The marker says "skip", not "run": a missing marker (an older engine, a
 //! failed write) makes the stage run and decide for itself, through the same test here.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kindling_spec::Config;
 
@@ -57,9 +57,7 @@ impl Stage {
     }
 }
 
-pub fn idle_dir(run_dir: &Path) -> PathBuf {
-    run_dir.join("idle")
-}
+pub use crate::rundir::idle_dir;
 
 /// Writes a marker for each idle stage and removes stale ones (a second fetch of a changed
 /// config must not keep a skip the new config does not allow).

@@ -31,17 +31,7 @@ pub struct State {
     pub measurement: Option<crate::verify::measure::Measurement>,
 }
 
-pub fn config_path(run_dir: &Path) -> PathBuf {
-    run_dir.join("config.json")
-}
-
-pub fn state_path(run_dir: &Path) -> PathBuf {
-    run_dir.join("state.json")
-}
-
-pub fn neednet_path(run_dir: &Path) -> PathBuf {
-    run_dir.join("neednet")
-}
+pub use crate::rundir::{config as config_path, neednet as neednet_path, state as state_path};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {

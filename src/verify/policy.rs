@@ -116,7 +116,8 @@ impl Policy {
 
     /// Whether a URL with this scheme may be fetched, given whether it is hash-pinned.
     pub fn allows(&self, url: &str, pinned: bool) -> bool {
-        if pinned || url.is_empty() {
+        // data: URLs carry their bytes in what was already verified; no scheme to allow.
+        if pinned || !crate::fetch::is_remote(url) {
             return true;
         }
         let scheme = url

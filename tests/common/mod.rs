@@ -369,6 +369,19 @@ pub fn kindling_files(
     cmdline: &str,
     env: &[(&str, &str)],
 ) -> (Outcome, Option<Outcome>) {
+    kindling_files_after("fetch-offline", config, root, work, cmdline, env)
+}
+
+/// [`kindling_files`] with another fetch stage first: `fetch` for configs whose files
+/// come from a server (for those, `fetch-offline` only asks for the network).
+pub fn kindling_files_after(
+    fetch_stage: &str,
+    config: &Path,
+    root: &Path,
+    work: &Path,
+    cmdline: &str,
+    env: &[(&str, &str)],
+) -> (Outcome, Option<Outcome>) {
     fs::create_dir_all(work).expect("creating the work dir");
     let cmdline_file = work.join("cmdline");
     fs::write(&cmdline_file, cmdline).expect("writing the command line");
@@ -384,7 +397,7 @@ pub fn kindling_files(
         "--base-dir".as_ref(),
         base_dir.as_os_str(),
     ];
-    let mut fetch_args: Vec<&std::ffi::OsStr> = vec!["fetch-offline".as_ref()];
+    let mut fetch_args: Vec<&std::ffi::OsStr> = vec![fetch_stage.as_ref()];
     fetch_args.extend(common.iter().copied());
     let config_env = config.to_str().expect("utf-8 config path");
     let mut fetch_env = vec![("KINDLING_CONFIG_FILE", config_env)];

@@ -9,6 +9,8 @@ the engine sent (headers, method, source port) without the engine knowing it is 
 
     metadata.py --platform aws --userdata config.ign --port-file port --log requests.jsonl \
         [--fault 503x5] [--fault slow] [--fault truncate] [--fault token-404] ...
+        [--aws-role NAME --aws-credentials creds.json]   (IAM role credentials, for s3://)
+        [--gcp-token TOKEN]                               (service account token, for gs://)
 
 Standard library only: the QEMU scenarios run it on the host behind a guestfwd.
 """
@@ -32,9 +34,12 @@ PLATFORMS = {
         ("GET", "/2019-10-01/user-data", "userdata", {"x-aws-ec2-metadata-token": TOKEN}, None),
         ("GET", "/latest/dynamic/instance-identity/document", "identity", {"x-aws-ec2-metadata-token": TOKEN}, None),
         ("GET", "/latest/meta-data/placement/region", "region", {"x-aws-ec2-metadata-token": TOKEN}, None),
+        ("GET", "/latest/meta-data/iam/security-credentials/", "role-list", {"x-aws-ec2-metadata-token": TOKEN}, None),
+        ("GET", "/latest/meta-data/iam/security-credentials/*", "role-credentials", {"x-aws-ec2-metadata-token": TOKEN}, None),
     ],
     "gcp": [
         ("GET", "/computeMetadata/v1/instance/attributes/user-data", "userdata", {"metadata-flavor": "Google"}, None),
+        ("GET", "/computeMetadata/v1/instance/service-accounts/default/token", "sa-token", {"metadata-flavor": "Google"}, None),
     ],
     "azure": [
         ("GET", "/metadata/instance/compute/userData", "userdata", {"metadata": "true"}, "base64"),
@@ -129,8 +134,12 @@ class Handler(BaseHTTPRequestHandler):
             state.log.write(json.dumps(entry) + "\n")
         platform = state.args.platform
         path = self.path
+        bare = path.split("?")[0]
         for r_method, r_path, what, required, encoding in PLATFORMS[platform]:
-            if r_path != path.split("?")[0] and r_path != path:
+            if r_path.endswith("*"):
+                if not (bare.startswith(r_path[:-1]) and len(bare) > len(r_path) - 1):
+                    continue
+            elif r_path != bare and r_path != path:
                 continue
             if r_method != method:
                 return self.reply(405, b"")
@@ -148,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
         for name, want in required.items():
             got = self.headers.get(name)
             if got is None or (want is not None and got != want):
-                if what == "userdata" and platform == "aws" and "token-404" in flags and name.startswith("x-aws") and got is None:
+                if platform == "aws" and "token-404" in flags and name.startswith("x-aws") and got is None:
                     continue  # IMDSv1: no token needed when v2 is off
                 return self.reply(REQUIRED_STATUS.get(platform, 400), b"missing or wrong " + name.encode())
         if platform == "scaleway" and self.client_address[1] >= 1024:
@@ -159,6 +168,21 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, b"eu-west-3")
         if what == "identity":
             return self.reply(200, json.dumps({"region": "eu-west-3"}).encode())
+        if what == "role-list":
+            if state.args.aws_role is None:
+                return self.reply(404, b"")
+            return self.reply(200, state.args.aws_role.encode())
+        if what == "role-credentials":
+            role = self.path.split("?")[0].rsplit("/", 1)[-1]
+            if state.args.aws_role != role or state.args.aws_credentials is None:
+                return self.reply(404, b"")
+            with open(state.args.aws_credentials, "rb") as f:
+                return self.reply(200, f.read())
+        if what == "sa-token":
+            if state.args.gcp_token is None:
+                return self.reply(404, b"")
+            doc = {"access_token": state.args.gcp_token, "expires_in": 3599, "token_type": "Bearer"}
+            return self.reply(200, json.dumps(doc).encode())
         if what != "userdata":
             return self.reply(200, what.encode())
         n = state.count("userdata")
@@ -204,6 +228,9 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file", help="write the bound port here once listening")
     p.add_argument("--log", help="append one JSON line per request here")
+    p.add_argument("--aws-role", help="aws: the instance role's name (absent: no role, 404)")
+    p.add_argument("--aws-credentials", help="aws: file served as the role's credentials document")
+    p.add_argument("--gcp-token", help="gcp: the default service account's access token (absent: 404)")
     p.add_argument("--fault", action="append", help="503x5, status=404, retry-after=1, slow, truncate, token-404, token-403")
     args = p.parse_args()
     server = ThreadingHTTPServer((args.bind, args.port), Handler)

@@ -9,6 +9,7 @@
 
 pub mod fake_systemd;
 pub mod loopdev;
+pub mod objstore;
 pub mod pgp;
 pub mod stage;
 pub mod standin;

@@ -35,6 +35,12 @@ impl Env {
         }
     }
 
+    /// The system config directories the stages search, highest priority first: "run"
+    /// stands for /run/kindling, "usr" for /usr/lib/kindling (user.ign, base.d/, …).
+    pub fn config_dir(&self, level: &str) -> PathBuf {
+        self.path("sysconf").join(level)
+    }
+
     pub fn run_dir(&self) -> PathBuf {
         self.path("run")
     }
@@ -59,8 +65,10 @@ impl Env {
             .arg(self.path("cmdline"))
             .arg("--trust-dir")
             .arg(self.path("trust"))
-            .arg("--base-dir")
-            .arg(self.path("base.d"))
+            .arg("--config-dir")
+            .arg(self.config_dir("run"))
+            .arg("--config-dir")
+            .arg(self.config_dir("usr"))
             .arg("--config-timeout")
             .arg(self.config_timeout.to_string())
             .arg("--device-timeout")

@@ -22,8 +22,36 @@ pub struct Logged {
 }
 
 impl Standin {
-    /// Serves `platform` with `userdata` (`None`: the user-data route answers 404).
+    /// Serves `platform` with `userdata` (`None`: the user-data route answers 404) on a
+    /// random port of 127.0.0.1.
     pub fn start(platform: &str, userdata: Option<&[u8]>, faults: &[&str]) -> Standin {
+        Standin::start_on(platform, userdata, faults, "127.0.0.1", 0)
+    }
+
+    /// The stand-in with raw extra arguments (`--userdata F`, `--aws-role R`, …).
+    pub fn start_args(platform: &str, extra: &[&str]) -> Standin {
+        Standin::spawn(platform, None, &[], "127.0.0.1", 0, extra)
+    }
+
+    /// [`Standin::start`] on a given address and port (0: any).
+    pub fn start_on(
+        platform: &str,
+        userdata: Option<&[u8]>,
+        faults: &[&str],
+        bind: &str,
+        port: u16,
+    ) -> Standin {
+        Standin::spawn(platform, userdata, faults, bind, port, &[])
+    }
+
+    fn spawn(
+        platform: &str,
+        userdata: Option<&[u8]>,
+        faults: &[&str],
+        bind: &str,
+        port: u16,
+        extra: &[&str],
+    ) -> Standin {
         let dir = tempfile::tempdir().expect("tempdir");
         // The engine's tests and the QEMU crate (tests/qemu) both use it.
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -38,8 +66,8 @@ impl Standin {
         let log = dir.path().join("requests.jsonl");
         let mut cmd = Command::new("python3");
         cmd.arg(script)
-            .arg("--platform")
-            .arg(platform)
+            .args(["--platform", platform, "--bind", bind, "--port"])
+            .arg(port.to_string())
             .arg("--port-file")
             .arg(&port_file)
             .arg("--log")
@@ -53,6 +81,7 @@ impl Standin {
         for f in faults {
             cmd.arg("--fault").arg(f);
         }
+        cmd.args(extra);
         let mut child = cmd.spawn().expect("python3 runs the stand-in");
         let started = Instant::now();
         let port = loop {
@@ -78,6 +107,15 @@ impl Standin {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The log as JSON values, for checks on fields [`Logged`] does not name.
+    pub fn requests_json(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("log line"))
+            .collect()
     }
 
     pub fn requests(&self) -> Vec<Logged> {

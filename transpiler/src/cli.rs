@@ -168,20 +168,29 @@ fn translate(m: &ArgMatches) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Reads at most one byte more than [`crate::yaml::MAX_INPUT_BYTES`], so that `/dev/zero` or
+/// an endless pipe is refused at the limit instead of filling memory.
 fn read_input(path: Option<&str>) -> Result<(Vec<u8>, String), String> {
+    let (reader, name): (Box<dyn Read>, String) = match path {
+        Some(p) => (
+            Box::new(std::fs::File::open(p).map_err(|e| format!("reading {p}: {e}"))?),
+            p.to_owned(),
+        ),
+        None => (Box::new(std::io::stdin()), "<stdin>".to_owned()),
+    };
+    let limit = crate::yaml::MAX_INPUT_BYTES;
     let mut data = Vec::new();
-    match path {
-        Some(p) => {
-            data = std::fs::read(p).map_err(|e| format!("reading {p}: {e}"))?;
-            Ok((data, p.to_owned()))
-        }
-        None => {
-            std::io::stdin()
-                .read_to_end(&mut data)
-                .map_err(|e| format!("reading stdin: {e}"))?;
-            Ok((data, "<stdin>".to_owned()))
-        }
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| format!("reading {name}: {e}"))?;
+    if data.len() > limit {
+        return Err(format!(
+            "reading {name}: {}",
+            crate::yaml::too_large(data.len())
+        ));
     }
+    Ok((data, name))
 }
 
 fn use_color(m: &ArgMatches) -> bool {

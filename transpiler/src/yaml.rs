@@ -10,7 +10,23 @@
 use std::fmt;
 
 use saphyr::{MarkedYaml, ScalarStyle, Tag, YamlData, YamlLoader};
-use saphyr_parser::Parser;
+use saphyr_parser::{Event, Parser, Span, SpannedEventReceiver};
+
+/// The largest input flint reads, in bytes: Kindling's own limit for a config
+/// (`kindling_spec::source::MAX_CONFIG_BYTES`, 64 MiB). A bigger Butane file cannot be meant
+/// for a first boot, and without a limit `flint /dev/zero` ran out of memory (issue 15,
+/// defect 5).
+pub const MAX_INPUT_BYTES: usize = kindling_spec::source::MAX_CONFIG_BYTES;
+
+/// How deeply lists and mappings may nest. Real configs nest fewer than ten levels; deeper
+/// nesting is refused while the text is read, before a tree is built (a million nested
+/// `- ` once overflowed the stack when the tree was dropped).
+pub const MAX_DEPTH: usize = 256;
+
+/// How many nodes alias expansion (`*name`) may produce in all. Each alias copies its
+/// anchor, so a few nested anchors can otherwise expand to billions of nodes ("billion
+/// laughs"). Configs use aliases for a few shared snippets, far below this.
+pub const MAX_ALIAS_NODES: usize = 100_000;
 
 /// A 1-based line and column (columns counted in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -84,22 +100,36 @@ impl YamlError {
 
 /// Parses one YAML document. An empty stream is an empty mapping.
 pub fn parse(text: &str) -> Result<Node, YamlError> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(YamlError {
+            pos: None,
+            message: too_large(text.len()),
+        });
+    }
     let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
     loader.early_parse(false);
+    loader.alias_limit(MAX_ALIAS_NODES);
+    let mut bounded = Bounded {
+        loader,
+        depth: 0,
+        too_deep: None,
+    };
+    // Events are pulled one by one rather than through `Parser::load`, which recurses once
+    // per nesting level and overflowed the stack on ten thousand nested `- `.
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut loader, true).map_err(|e| {
-        YamlError::at(
-            Pos::from_marker(e.marker()),
-            format!("invalid YAML: {}", e.info()),
-        )
-    })?;
+    while let Some(event) = parser.next_event() {
+        let (ev, span) = event.map_err(|e| scan_error(&e))?;
+        bounded.on_event(ev, span);
+        if let Some(span) = bounded.too_deep {
+            return Err(YamlError::at(
+                Pos::from_marker(&span.start),
+                format!("lists and mappings nest deeper than the limit of {MAX_DEPTH} levels"),
+            ));
+        }
+    }
+    let loader = bounded.loader;
     if let Some(e) = loader.error() {
-        let message = if e.info().contains("duplicated key") {
-            "duplicate key in mapping: each key may appear only once".to_owned()
-        } else {
-            format!("invalid YAML: {}", e.info())
-        };
-        return Err(YamlError::at(Pos::from_marker(e.marker()), message));
+        return Err(scan_error(e));
     }
     let docs = loader.into_documents();
     // Empty documents (a stray `---` at the end) hold nothing that could be dropped.
@@ -118,6 +148,55 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
     }
 }
 
+/// A reader's error in our words, naming the limit when one was hit.
+fn scan_error(e: &saphyr_parser::ScanError) -> YamlError {
+    let info = e.info();
+    let message = if info.contains("duplicated key") {
+        "duplicate key in mapping: each key may appear only once".to_owned()
+    } else if info.contains("recursion limit") {
+        "flow lists and mappings ([...], {...}) nest deeper than 255 levels, the YAML reader's limit".to_owned()
+    } else if info.contains("alias expansion") {
+        format!("YAML aliases expand to more than the limit of {MAX_ALIAS_NODES} nodes (a \"billion laughs\" document?): write the repeated parts out, or use fewer nested aliases")
+    } else {
+        format!("invalid YAML: {info}")
+    };
+    YamlError::at(Pos::from_marker(e.marker()), message)
+}
+
+/// The message for input over [`MAX_INPUT_BYTES`].
+pub fn too_large(size: usize) -> String {
+    format!("the config is larger than flint's limit of {MAX_INPUT_BYTES} bytes ({size} bytes or more): Kindling refuses configs that large; move big contents into files referenced by URL")
+}
+
+/// Passes events to the loader until nesting passes [`MAX_DEPTH`], so that no tree deeper
+/// than the limit is ever built.
+struct Bounded<'input> {
+    loader: YamlLoader<'input, MarkedYaml<'input>>,
+    depth: usize,
+    /// Where nesting first went past the limit.
+    too_deep: Option<Span>,
+}
+
+impl<'input> SpannedEventReceiver<'input> for Bounded<'input> {
+    fn on_event(&mut self, ev: Event<'input>, span: Span) {
+        if self.too_deep.is_some() {
+            return;
+        }
+        match ev {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    self.too_deep = Some(span);
+                    return;
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        self.loader.on_event(ev, span);
+    }
+}
+
 fn is_empty_doc(doc: &MarkedYaml<'_>) -> bool {
     match &doc.data {
         YamlData::BadValue => true,
@@ -128,12 +207,14 @@ fn is_empty_doc(doc: &MarkedYaml<'_>) -> bool {
     }
 }
 
-const MAX_DEPTH: usize = 256;
-
 fn convert(node: &MarkedYaml<'_>, depth: usize) -> Result<Node, YamlError> {
     let pos = Pos::from_marker(&node.span.start);
     if depth > MAX_DEPTH {
-        return Err(YamlError::at(pos, "YAML nesting is too deep"));
+        // Tags and merge keys add levels the reader above does not count.
+        return Err(YamlError::at(
+            pos,
+            format!("lists and mappings nest deeper than the limit of {MAX_DEPTH} levels"),
+        ));
     }
     let kind = match &node.data {
         YamlData::Representation(text, style, tag) => NodeKind::Scalar(Scalar {
@@ -548,5 +629,59 @@ mod tests {
     #[test]
     fn empty_input_is_an_empty_mapping() {
         assert_eq!(parse("").expect("ok").kind, NodeKind::Map(Vec::new()));
+    }
+
+    /// Issue 15, defect 5: nesting is refused while reading, before a tree is built; a
+    /// million nested `- ` used to overflow the stack.
+    #[test]
+    fn deep_nesting_is_refused_at_the_limit() {
+        let ok = format!("x:\n  {}y\n", "- ".repeat(MAX_DEPTH - 2));
+        assert!(parse(&ok).is_ok());
+        for n in [MAX_DEPTH + 1, 1_000_000] {
+            let deep = format!("x:\n  {}y\n", "- ".repeat(n));
+            let err = parse(&deep).expect_err("too deep");
+            assert!(
+                err.message
+                    .contains("nest deeper than the limit of 256 levels"),
+                "{err:?}"
+            );
+            assert_eq!(err.pos.map(|p| p.line), Some(2));
+        }
+        let flow = format!("x: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let err = parse(&flow).expect_err("too deep");
+        assert!(
+            err.message.contains("nest deeper than 255 levels"),
+            "{err:?}"
+        );
+    }
+
+    /// Issue 15, defect 5: each alias copies its anchor, so nine levels of ten aliases
+    /// would be a billion nodes.
+    #[test]
+    fn alias_bombs_are_refused_naming_the_limit() {
+        let mut doc = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            doc.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse(&doc).expect_err("bomb");
+        assert!(
+            err.message
+                .contains("aliases expand to more than the limit of 100000 nodes"),
+            "{err:?}"
+        );
+        // A few aliases, as configs use them, are fine.
+        assert!(parse("base: &b {mode: 420}\nfile: *b\nother: *b\n").is_ok());
+    }
+
+    #[test]
+    fn input_over_the_size_limit_is_refused_before_parsing() {
+        let big = "#".repeat(MAX_INPUT_BYTES + 1);
+        let err = parse(&big).expect_err("too large");
+        assert!(
+            err.message
+                .contains("larger than flint's limit of 67108864 bytes"),
+            "{err:?}"
+        );
     }
 }

@@ -6,13 +6,14 @@
 
 mod dups;
 mod filesystems;
+mod ids;
 mod ignition;
 mod luks;
 mod nodes;
 mod partitions;
-mod paths;
+pub(crate) mod paths;
 mod raid;
-mod resource;
+pub(crate) mod resource;
 mod systemd;
 mod unit_file;
 
@@ -45,6 +46,7 @@ pub(crate) fn validate(version: SpecVersion, config: &Config, report: &mut Repor
     nodes::systemd_conflicts(&mut ctx, config);
     systemd::template_install_sections(&mut ctx, &config.systemd);
     ignition::validate(&mut ctx, &config.ignition);
+    ids::passwd(&mut ctx, &config.passwd);
     nodes::validate(&mut ctx, &config.storage);
     partitions::validate(&mut ctx, &config.storage.disks);
     filesystems::validate(&mut ctx, &config.storage);

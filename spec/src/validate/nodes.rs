@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use super::ids::check_id;
 use super::paths::check_path;
 use super::resource::{self, SourceRule};
 use super::Ctx;
@@ -102,6 +103,8 @@ fn check_mode(ctx: &mut Ctx<'_>, mode: Option<i64>, at: &JsonPath) {
 }
 
 fn check_owner(ctx: &mut Ctx<'_>, user: &NodeUser, group: &NodeGroup, at: &JsonPath) {
+    check_id(ctx, user.id, || at.key("user").key("id"));
+    check_id(ctx, group.id, || at.key("group").key("id"));
     if user.id.is_some() && user.name.as_deref().is_some_and(|n| !n.is_empty()) {
         ctx.error(
             at.key("user"),

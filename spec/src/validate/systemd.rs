@@ -28,10 +28,31 @@ fn extension(name: &str) -> &str {
     base.rfind('.').map_or("", |i| &base[i..])
 }
 
+/// Why `name` cannot be a file name in a directory: unit and drop-in names become paths
+/// under /etc/systemd/system, so a `/` or a `..` would put the file elsewhere (issue 15,
+/// defect 7: `../../cron.d/evil.service` landed in /etc/cron.d). Ignition 2.26 checks only
+/// the suffix; systemd itself never accepts such names, so no working config is refused.
+pub(crate) fn file_name_problem(name: &str) -> Option<&'static str> {
+    if name.contains('/') {
+        Some("it contains a /; a name is one file name, such as app.service, not a path")
+    } else if name.contains('\0') {
+        Some("it contains a NUL character")
+    } else if name == "." || name == ".." {
+        Some("it is . or .., which name directories, not files")
+    } else {
+        None
+    }
+}
+
 pub(crate) fn validate(ctx: &mut Ctx<'_>, systemd: &Systemd) {
     for (i, unit) in systemd.units.iter().enumerate() {
         let at = jp!("systemd", "units", i);
-        if !UNIT_TYPES.contains(&extension(&unit.name)) {
+        if let Some(problem) = file_name_problem(&unit.name) {
+            ctx.error(
+                at.key("name"),
+                format!("invalid systemd unit name {:?}: {problem}", unit.name),
+            );
+        } else if !UNIT_TYPES.contains(&extension(&unit.name)) {
             ctx.error(
                 at.key("name"),
                 format!("invalid systemd unit extension: {:?} must end in a unit type such as .service, .socket, .timer, .mount or .target", unit.name),
@@ -58,7 +79,12 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, systemd: &Systemd) {
             if let Some(Err(e)) = d.contents.as_deref().map(options) {
                 ctx.error(at.key("contents"), format!("invalid unit content: {e}"));
             }
-            if extension(&d.name) != ".conf" {
+            if let Some(problem) = file_name_problem(&d.name) {
+                ctx.error(
+                    at.key("name"),
+                    format!("invalid systemd drop-in name {:?}: {problem}", d.name),
+                );
+            } else if extension(&d.name) != ".conf" {
                 ctx.error(
                     at.key("name"),
                     format!(
@@ -138,6 +164,57 @@ mod tests {
         );
         assert_clean(&units(
             r#"[{"name":"a.timer"},{"name":"b.service","dropins":[{"name":"x.conf"}]}]"#,
+        ));
+    }
+
+    /// Issue 15, defect 7: names that are paths would be written outside
+    /// /etc/systemd/system.
+    #[test]
+    fn unit_and_dropin_names_are_single_file_names() {
+        let refused = |json: &str, path: &str, start: &str, problem: &str| {
+            let lines = check(json);
+            let want = format!("E {path}: {start}");
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with(&want) && l.contains(problem)),
+                "expected `{want}` saying {problem:?}, got {lines:#?}"
+            );
+        };
+        for (name, problem) in [
+            ("../../cron.d/evil.service", "contains a /"),
+            ("sub/a.service", "contains a /"),
+            ("/etc/a.service", "contains a /"),
+            ("a\\u0000.service", "NUL"),
+        ] {
+            refused(
+                &units(&format!(r#"[{{"name":"{name}"}}]"#)),
+                "$.systemd.units.0.name",
+                "invalid systemd unit name",
+                problem,
+            );
+            refused(
+                &units(&format!(
+                    r#"[{{"name":"a.service","dropins":[{{"name":"{}"}}]}}]"#,
+                    name.replace(".service", ".conf")
+                )),
+                "$.systemd.units.0.dropins.0.name",
+                "invalid systemd drop-in name",
+                problem,
+            );
+        }
+        for dots in [".", ".."] {
+            refused(
+                &units(&format!(
+                    r#"[{{"name":"a.service","dropins":[{{"name":"{dots}"}}]}}]"#
+                )),
+                "$.systemd.units.0.dropins.0.name",
+                "invalid systemd drop-in name",
+                "is . or ..",
+            );
+        }
+        assert_clean(&units(
+            r#"[{"name":"..service"},{"name":"a@b.service","dropins":[{"name":"..conf"}]}]"#,
         ));
     }
 

@@ -5,7 +5,7 @@
 //! or 32 random bytes (as 64 hex digits) when there is none. It reaches cryptsetup on standard
 //! input, never on a command line or in a log. The files stage installs it as /etc/luks/<name> with an
 //! /etc/crypttab line, so the booted system unlocks the volume by itself; until then it waits
-//! in the run dir (0700), described by [`HANDOFF`]. A volume with a clevis binding whose key
+//! in the run dir (0700), described by `crate::rundir::luks_handoff`. A volume with a clevis binding whose key
 //! was generated keeps no key at all: the binding unlocks it ([`super::clevis`]).
 
 use std::fs;
@@ -22,10 +22,6 @@ use super::{clevis, devices, DiskError};
 use crate::command::Cmd;
 use crate::fetch::Fetcher;
 
-/// In the run dir: what the files stage needs for crypttab.
-pub const HANDOFF: &str = "luks.json";
-/// In the run dir: the key files, one per volume.
-pub const KEY_DIR: &str = "luks-keys";
 /// Largest key file accepted (cryptsetup's own default limit is 8 MiB).
 const KEY_LIMIT: u64 = 8 << 20;
 
@@ -257,7 +253,7 @@ pub fn apply(
 
 /// The run dir's key directory (0700), created when missing.
 pub fn key_dir(run_dir: &Path) -> Result<PathBuf, DiskError> {
-    let dir = run_dir.join(KEY_DIR);
+    let dir = crate::rundir::luks_keys(run_dir);
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -275,7 +271,7 @@ fn save_key(run_dir: &Path, name: &str, key: &[u8]) -> Result<(), DiskError> {
 
 /// Writes what the files stage needs; an empty list removes an old hand-off.
 pub fn write_handoff(run_dir: &Path, volumes: &[Volume]) -> Result<(), DiskError> {
-    let path = run_dir.join(HANDOFF);
+    let path = crate::rundir::luks_handoff(run_dir);
     let bytes = serde_json::to_vec_pretty(volumes).unwrap_or_default();
     crate::atomic::write(&path, &bytes, 0o600)
         .map_err(|e| DiskError::device(&path, format!("cannot write it: {e}")))

@@ -66,7 +66,8 @@ pub fn wait_for_device(dev: &Path, what: &str, timeout: Duration) -> Result<(), 
 }
 
 /// Counts for the log line at the end.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Summary {
     partitions: partitions::Outcome,
     arrays_created: u32,
@@ -121,7 +122,7 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
             &config.ignition,
             &[],
             Network::Online,
-            &ctx.fetch_policy(),
+            &ctx.fetch_settings(),
             &mut fetched,
         )?;
         let mut volumes = Vec::new();
@@ -187,5 +188,6 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
         summary.filesystems_created,
         summary.filesystems_reused
     );
+    crate::report::record(&ctx.run_dir, "disks", &summary);
     Ok(())
 }

@@ -137,7 +137,7 @@ fn differences(existing: &Existing, want: &Wanted, sector_size: u64) -> (Vec<Str
 }
 
 /// What partitioning did to one disk.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Outcome {
     pub created: u32,
     pub deleted: u32,

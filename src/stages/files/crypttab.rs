@@ -8,7 +8,7 @@ use std::path::Path;
 use super::root::{Missing, Root, RootError};
 use super::write::{self, Attrs, WriteError};
 use super::FilesError;
-use crate::stages::disks::luks::{Volume, HANDOFF, KEY_DIR};
+use crate::stages::disks::luks::Volume;
 
 const CRYPTTAB: &str = "/etc/crypttab";
 
@@ -81,7 +81,7 @@ pub fn apply(root: &Root, run_dir: &Path, luks_in_config: usize) -> Result<usize
     if luks_in_config == 0 {
         return Ok(0);
     }
-    let handoff = run_dir.join(HANDOFF);
+    let handoff = crate::rundir::luks_handoff(run_dir);
     let setting = |problem: String| FilesError::Setting {
         name: handoff.display().to_string(),
         problem,
@@ -91,7 +91,7 @@ pub fn apply(root: &Root, run_dir: &Path, luks_in_config: usize) -> Result<usize
     let volumes: Vec<Volume> =
         serde_json::from_slice(&bytes).map_err(|e| setting(format!("it is damaged: {e}")))?;
     for v in volumes.iter().filter(|v| v.key_file) {
-        let key_path = run_dir.join(KEY_DIR).join(&v.name);
+        let key_path = crate::rundir::luks_keys(run_dir).join(&v.name);
         let key = std::fs::read(&key_path).map_err(|e| FilesError::Setting {
             name: key_path.display().to_string(),
             problem: format!("cannot read the key of LUKS volume {}: {e}", v.name),
@@ -112,7 +112,7 @@ pub fn apply(root: &Root, run_dir: &Path, luks_in_config: usize) -> Result<usize
 
 /// After the report: the run dir's copies of the keys are no longer needed.
 pub fn forget_keys(run_dir: &Path) {
-    let dir = run_dir.join(KEY_DIR);
+    let dir = crate::rundir::luks_keys(run_dir);
     if dir.exists() {
         if let Err(e) = std::fs::remove_dir_all(&dir) {
             log::warn!("files: removing {} failed: {e}", dir.display());

@@ -24,8 +24,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::report::{Report, PREVIOUS_PATH, REPORT_PATH};
 pub use passwd::{SshKeyLayout, LAYOUT_ENV, LAYOUT_KARG};
-pub use result::{Report, PREVIOUS_PATH, REPORT_PATH};
 pub use units::PRESET_PATH;
 
 use super::runtime::{self, RuntimeError};
@@ -118,6 +118,8 @@ impl fmt::Display for FilesSummary {
 
 pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
     let config = runtime::read_config(&ctx.run_dir)?;
+    // Unit names become paths; a bad one must stop the stage before anything is written.
+    units::check_names(&config.systemd)?;
     let state = runtime::read_state(&ctx.run_dir)?;
     let layout = SshKeyLayout::from_context(ctx)?;
     let root = Root::open(&ctx.root)?;
@@ -131,7 +133,7 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
         &config.ignition,
         &[],
         Network::Online,
-        &ctx.fetch_policy(),
+        &ctx.fetch_settings(),
         &mut fetched,
     )?;
 
@@ -150,7 +152,7 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
     root.sync();
     log::info!("files: {summary}");
 
-    result::write(&root, &Report::new(&state, summary))?;
+    result::write(&root, &Report::new(&state, &ctx.run_dir, summary))?;
     root.sync();
     crypttab::forget_keys(&ctx.run_dir);
     Ok(())

@@ -3,8 +3,12 @@
 //! - entries are created shallowest first (directories, then files, then symbolic links, in
 //!   config order at equal depth), and hard links last so they can point at files created
 //!   deeper down;
-//! - `overwrite: true` removes whatever is at the path first (a directory with everything
-//!   in it);
+//! - `overwrite: true` replaces whatever is at the path (a directory with everything in
+//!   it). A file's new content is fetched, verified and written beside the path first, and
+//!   only then renamed over it, so a failure leaves the old node as it was; directories and
+//!   links, which fetch nothing, remove the old node first;
+//! - a kept file that has other hard links is never changed in place (appends, mode,
+//!   owner): another name of it may be outside the root;
 //! - a file whose path holds a regular file is kept when the config gives no `contents`
 //!   (appends and the mode and owner still apply), and is an error when it does;
 //! - missing parent directories are created 0755, owned by root;
@@ -17,14 +21,14 @@
 //! checked and kept in the order above, and a file is kept only when its fetch succeeded.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 
 use kindling_spec::types::{Directory, File as FileEntry, Link, Resource, Storage};
 use nix::errno::Errno;
 use nix::fcntl::{self, AtFlags, OFlag};
 use nix::sys::stat::{self, FileStat, Mode};
-use nix::unistd::{self, UnlinkatFlags};
+use nix::unistd;
 
 use super::owners::Owners;
 use super::root::{self, Kind, Leaf, Missing, Root, RootError};
@@ -152,15 +156,18 @@ fn directory(
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
     let leaf = root.leaf(&d.path, Missing::Create(PARENT_MODE))?;
-    clear_for_overwrite(root, &leaf, d.overwrite)?;
-    let existing = root::lstat(&leaf)?;
+    let overwrite = d.overwrite == Some(true);
+    // What overwrite will remove counts as absent.
+    let existing = root::lstat(&leaf)?.filter(|_| !overwrite);
     let (default_owner, default_mode) = match &existing {
         None => ((0, 0), DEFAULT_DIR_MODE),
         Some(st) if root::kind(st) == Kind::Dir => ((st.st_uid, st.st_gid), st.st_mode & 0o7777),
         Some(st) => return Err(conflict(&d.path, st, "a directory")),
     };
-    // Resolve the owner before creating anything, so an unknown name leaves no trace.
+    // Resolve the owner before removing or creating anything, so an unknown name leaves
+    // no trace.
     let (uid, gid) = owners.resolve(&d.user, &d.group, default_owner, &d.path)?;
+    clear_for_overwrite(root, &leaf, d.overwrite)?;
     let created = existing.is_none();
     if created {
         stat::mkdirat(
@@ -188,9 +195,12 @@ fn mode_of(mode: Option<i64>, default: u32) -> u32 {
 
 /// What to do with a file path.
 enum Plan {
-    /// Write `contents` (then the appends) to a new file.
+    /// Nothing there: write `contents` (then the appends) to a new file.
     New,
-    /// Keep the file there and add the appends.
+    /// Something there and `overwrite: true`: write the new file beside it, then rename it
+    /// over whatever is there (a directory is swapped out and then removed).
+    Replace,
+    /// A file there and no `contents`: keep it, add the appends, set mode and owner.
     Keep(FileStat),
 }
 
@@ -202,9 +212,11 @@ fn file(
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
     let leaf = root.leaf(&f.path, Missing::Create(PARENT_MODE))?;
-    clear_for_overwrite(root, &leaf, f.overwrite)?;
+    // Nothing at the path is removed here: a replaced node goes only once its successor
+    // is complete (see `write::replace`).
     let plan = match root::lstat(&leaf)? {
         None => Plan::New,
+        Some(_) if f.overwrite == Some(true) => Plan::Replace,
         Some(st) if root::kind(&st) == Kind::File && f.contents.source.is_none() => Plan::Keep(st),
         Some(st) if root::kind(&st) == Kind::File => {
             return Err(FilesError::Conflict {
@@ -215,7 +227,7 @@ fn file(
         Some(st) => return Err(conflict(&f.path, &st, "a file")),
     };
     let (default_owner, default_mode) = match &plan {
-        Plan::New => ((0, 0), DEFAULT_FILE_MODE),
+        Plan::New | Plan::Replace => ((0, 0), DEFAULT_FILE_MODE),
         Plan::Keep(st) => ((st.st_uid, st.st_gid), st.st_mode & 0o7777),
     };
     let (uid, gid) = owners.resolve(&f.user, &f.group, default_owner, &f.path)?;
@@ -224,70 +236,108 @@ fn file(
         owner: Some((uid, gid)),
         mode,
     };
-    let fetch_err = |source| FilesError::Fetch {
-        path: f.path.clone(),
-        source,
-    };
-    match plan {
-        Plan::Keep(_) if f.append.is_empty() => {
-            let file = open_file(&leaf, OFlag::O_RDONLY)?;
-            set_owner_mode(&file, &leaf, attrs)?;
+    if let Plan::Keep(st) = &plan {
+        if f.append.is_empty() {
+            keep(&leaf, attrs)?;
             log::info!("kept file {} (mode {mode:04o}, owner {uid}:{gid})", f.path);
+            summary.files += 1;
+            return Ok(());
         }
-        Plan::Keep(st) if st.st_nlink > 1 => {
-            let added = append_in_place(&leaf, &f.append, fetcher, attrs).map_err(|e| match e {
-                WriteError::Fill(e) => fetch_err(e),
-                WriteError::Fs(e) => e.into(),
-            })?;
-            log::info!(
-                "appended {added} bytes to {} in place, as it has other hard links (mode {mode:04o}, owner {uid}:{gid})",
-                f.path
-            );
-        }
-        plan => {
-            let keep = matches!(plan, Plan::Keep(_));
-            let mut size = 0u64;
-            write::atomic(&leaf, attrs, |out| {
-                if keep {
-                    size += copy_existing(&leaf, out).map_err(FetchFailure::Existing)?;
-                }
-                if f.contents.source.is_some() {
-                    size += fetch(fetcher, &f.contents, out)?;
-                }
-                for extra in &f.append {
-                    size += fetch(fetcher, extra, out)?;
-                }
-                Ok::<_, FetchFailure>(())
-            })
-            .map_err(|e| match e {
-                WriteError::Fill(FetchFailure::Fetch(e)) => fetch_err(e),
-                WriteError::Fill(FetchFailure::Existing(source)) => RootError::Io {
-                    op: "reading",
-                    path: f.path.clone(),
-                    source,
-                }
-                .into(),
-                WriteError::Fs(e) => e.into(),
-            })?;
-            let what = if keep {
-                "kept and appended to"
-            } else {
-                "wrote"
-            };
-            log::info!(
-                "{what} file {} ({size} bytes, mode {mode:04o}, owner {uid}:{gid})",
-                f.path
-            );
-        }
+        // The appended file replaces this one by rename, which would part it from its other
+        // names; appending in place would change them all. Neither is what the config says.
+        refuse_shared(&leaf, st, "append to")?;
     }
+    let keep = matches!(plan, Plan::Keep(_));
+    let mut size = 0u64;
+    let fill = |out: &mut dyn Write| {
+        if keep {
+            size += copy_existing(&leaf, out)?;
+        }
+        if f.contents.source.is_some() {
+            size += fetch(fetcher, &f.contents, out)?;
+        }
+        for extra in &f.append {
+            size += fetch(fetcher, extra, out)?;
+        }
+        Ok::<_, FetchFailure>(())
+    };
+    let written = match plan {
+        Plan::Replace => write::replace(root, &leaf, attrs, fill),
+        Plan::New | Plan::Keep(_) => write::atomic(&leaf, attrs, fill),
+    };
+    written.map_err(|e| match e {
+        // The temporary file could not take the bytes (a full disk): a fault of the
+        // target, not of the fetch.
+        WriteError::Fill(
+            FetchFailure::Fetch(FetchError::Write { source, .. }) | FetchFailure::Output(source),
+        ) => FilesError::from(RootError::Io {
+            op: if keep { "appending to" } else { "writing" },
+            path: f.path.clone(),
+            source,
+        }),
+        WriteError::Fill(FetchFailure::Existing(source)) => FilesError::from(RootError::Io {
+            op: "reading",
+            path: f.path.clone(),
+            source,
+        }),
+        WriteError::Fill(FetchFailure::Fetch(source)) => FilesError::Fetch {
+            path: f.path.clone(),
+            source,
+        },
+        WriteError::Fs(e) => e.into(),
+    })?;
+    let what = match plan {
+        Plan::New => "wrote",
+        Plan::Replace => "replaced",
+        Plan::Keep(_) => "kept and appended to",
+    };
+    log::info!(
+        "{what} file {} ({size} bytes, mode {mode:04o}, owner {uid}:{gid})",
+        f.path
+    );
     summary.files += 1;
     summary.appends += f.append.len() as u64;
     Ok(())
 }
 
+/// A kept file without appends: only its owner and mode, set where they differ.
+fn keep(leaf: &Leaf, attrs: Attrs) -> Result<(), FilesError> {
+    let file = open_file(leaf, OFlag::O_RDONLY)?;
+    // Looked at through the descriptor that is changed, so nothing can swap the file between.
+    let st = stat::fstat(&file).map_err(|e| RootError::io("looking up", &leaf.shown, e))?;
+    let owner_changes = attrs.owner.is_some_and(|o| o != (st.st_uid, st.st_gid));
+    let mode_changes = st.st_mode & 0o7777 != attrs.mode;
+    match (owner_changes, mode_changes) {
+        (false, false) => return Ok(()),
+        (true, _) => refuse_shared(leaf, &st, "change the owner of")?,
+        (false, true) => refuse_shared(leaf, &st, "change the mode of")?,
+    }
+    Ok(set_owner_mode(&file, leaf, attrs)?)
+}
+
+/// Refuses to change a file in place when other names share it: another hard link may sit
+/// outside the target root, where Kindling never changes anything, and nothing short of
+/// searching the whole filesystem tells where the other names are.
+fn refuse_shared(leaf: &Leaf, st: &FileStat, change: &str) -> Result<(), FilesError> {
+    if st.st_nlink <= 1 {
+        return Ok(());
+    }
+    Err(FilesError::Conflict {
+        path: leaf.shown.clone(),
+        problem: format!(
+            "it has {} hard links, so Kindling will not {change} it in place: the change would reach every other name of the file, and one of them may be outside the target root; set overwrite: true with contents to replace it (its other names keep the old file), or remove the other links from the image",
+            st.st_nlink
+        ),
+    })
+}
+
+/// Why the new content of a file could not be produced.
 enum FetchFailure {
     Fetch(FetchError),
+    /// Reading the kept file failed.
     Existing(io::Error),
+    /// The temporary file could not take the kept file's bytes.
+    Output(io::Error),
 }
 
 impl From<FetchError> for FetchFailure {
@@ -311,46 +361,22 @@ fn open_file(leaf: &Leaf, flags: OFlag) -> Result<File, RootError> {
     Ok(File::from(fd))
 }
 
-fn copy_existing(leaf: &Leaf, out: &mut dyn Write) -> io::Result<u64> {
-    let mut existing = open_file(leaf, OFlag::O_RDONLY).map_err(io::Error::other)?;
-    io::copy(&mut existing, out)
-}
-
-/// Appends to a file that other names share: the appended bytes are fetched and verified
-/// into a scratch file first, so a failed fetch leaves the file as it was.
-fn append_in_place(
-    leaf: &Leaf,
-    appends: &[Resource],
-    fetcher: &mut Ahead<'_>,
-    attrs: Attrs,
-) -> Result<u64, WriteError<FetchError>> {
-    let scratch_name = format!(".kindling.{}.append.tmp", std::process::id());
-    let fd = fcntl::openat(
-        &leaf.dir,
-        scratch_name.as_str(),
-        OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(0o600),
-    )
-    .map_err(|e| RootError::io("creating a scratch file for", &leaf.shown, e))?;
-    let _ = unistd::unlinkat(&leaf.dir, scratch_name.as_str(), UnlinkatFlags::NoRemoveDir);
-    let mut scratch = File::from(fd);
-    let mut size = 0;
-    for res in appends {
-        size += fetch(fetcher, res, &mut scratch).map_err(WriteError::Fill)?;
+/// Copies the kept file into the new one; a failed read and a failed write stay apart.
+fn copy_existing(leaf: &Leaf, out: &mut dyn Write) -> Result<u64, FetchFailure> {
+    let mut existing = open_file(leaf, OFlag::O_RDONLY)
+        .map_err(|e| FetchFailure::Existing(io::Error::other(e)))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match existing.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(FetchFailure::Existing(e)),
+        };
+        out.write_all(&buf[..n]).map_err(FetchFailure::Output)?;
+        total += n as u64;
     }
-    let io_err = |op: &'static str| {
-        let shown = leaf.shown.clone();
-        move |source: io::Error| RootError::Io {
-            op,
-            path: shown,
-            source,
-        }
-    };
-    io::Seek::rewind(&mut scratch).map_err(io_err("appending to"))?;
-    let mut target = open_file(leaf, OFlag::O_WRONLY | OFlag::O_APPEND)?;
-    io::copy(&mut scratch, &mut target).map_err(io_err("appending to"))?;
-    set_owner_mode(&target, leaf, attrs)?;
-    Ok(size)
 }
 
 /// Owner first, then mode: chown clears setuid and setgid.

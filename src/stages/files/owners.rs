@@ -12,7 +12,7 @@ pub enum OwnerError {
     NoUser { name: String, path: String },
     #[error("no group named {name:?} in the target's /etc/group (group of {path}); create it under passwd.groups or use group.id")]
     NoGroup { name: String, path: String },
-    #[error("{what} id {id} of {path} is out of range")]
+    #[error("{what} id {id} of {path} is out of range: ids go from 0 to 4294967294 (4294967295 would leave the owner unchanged)")]
     BadId {
         what: &'static str,
         id: i64,
@@ -98,12 +98,17 @@ impl Owners {
     }
 }
 
+/// An id from the config. Validation refuses the same ones; a config.json that skipped it
+/// must not reach fchown with (uid_t) -1, which means "unchanged".
 fn id_of(what: &'static str, id: i64, path: &str) -> Result<u32, OwnerError> {
-    u32::try_from(id).map_err(|_| OwnerError::BadId {
-        what,
-        id,
-        path: path.to_owned(),
-    })
+    u32::try_from(id)
+        .ok()
+        .filter(|&id| id != u32::MAX)
+        .ok_or_else(|| OwnerError::BadId {
+            what,
+            id,
+            path: path.to_owned(),
+        })
 }
 
 fn parse_passwd(line: &str) -> Option<Account> {
@@ -145,6 +150,33 @@ mod tests {
                 .filter_map(|l| parse_group(l))
                 .collect(),
         }
+    }
+
+    // Issue 15, item 8: 4294967295 reached fchown as -1, "leave the owner unchanged".
+    #[test]
+    fn the_id_that_means_unchanged_is_refused() {
+        let o = owners();
+        let none = NodeGroup::default();
+        for id in [4_294_967_295, -1, 4_294_967_296] {
+            let user = NodeUser {
+                id: Some(id),
+                name: None,
+            };
+            let err = o.resolve(&user, &none, (0, 0), "/f").expect_err("refused");
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("user id {id} of /f is out of range")),
+                "{err}"
+            );
+        }
+        let user = NodeUser {
+            id: Some(4_294_967_294),
+            name: None,
+        };
+        assert_eq!(
+            o.resolve(&user, &none, (0, 0), "/f").expect("ok"),
+            (4_294_967_294, 0)
+        );
     }
 
     #[test]

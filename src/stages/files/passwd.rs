@@ -77,6 +77,7 @@ pub fn apply(
     layout: SshKeyLayout,
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
+    check_names(passwd)?;
     for group in &passwd.groups {
         ensure_group(root, group, summary)?;
     }
@@ -84,6 +85,31 @@ pub fn apply(
         ensure_user(root, user, layout, summary)?;
     }
     Ok(())
+}
+
+/// Refuses, before any command runs, names that shadow-utils would read as options (a user
+/// `--help` would run `useradd --help`, which creates nothing and succeeds). The commands
+/// also get every name after `--`; this check gives the error a JSON path.
+fn check_names(passwd: &Passwd) -> Result<(), FilesError> {
+    let groups = passwd.groups.iter().map(|g| ("group", "groups", &g.name));
+    let users = passwd.users.iter().map(|u| ("user", "users", &u.name));
+    for (i, (what, list, name)) in groups.enumerate().chain(users.enumerate()) {
+        if name.starts_with('-') {
+            return Err(FilesError::Setting {
+                name: format!("$.passwd.{list}.{i}.name"),
+                problem: format!(
+                    "the {what} name {name:?} starts with -, which shadow-utils would read as an option; pick a name that starts with a letter or _"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The last argument of every shadow-utils command: the name, after `--` so that it is
+/// never read as an option.
+fn name_arg(cmd: Cmd, name: &str) -> Cmd {
+    cmd.arg("--").arg(name)
 }
 
 fn root_arg(root: &Root) -> std::ffi::OsString {
@@ -98,11 +124,10 @@ fn ensure_group(
     let exists = Owners::load(root)?.group(&g.name).is_some();
     if g.should_exist == Some(false) {
         if exists {
-            Cmd::new(format!("deleting group {}", g.name), "groupdel")
+            let cmd = Cmd::new(format!("deleting group {}", g.name), "groupdel")
                 .arg("--root")
-                .arg(root_arg(root))
-                .arg(&g.name)
-                .run()?;
+                .arg(root_arg(root));
+            name_arg(cmd, &g.name).run()?;
             log::info!("deleted group {}", g.name);
             summary.groups_deleted += 1;
         } else {
@@ -124,7 +149,7 @@ fn ensure_group(
     if g.system == Some(true) {
         cmd = cmd.arg("--system");
     }
-    cmd.arg(&g.name).run()?;
+    name_arg(cmd, &g.name).run()?;
     log::info!("created group {}", g.name);
     summary.groups_created += 1;
     Ok(())
@@ -139,12 +164,11 @@ fn ensure_user(
     let exists = Owners::load(root)?.user(&u.name).is_some();
     if u.should_exist == Some(false) {
         if exists {
-            Cmd::new(format!("deleting user {}", u.name), "userdel")
+            let cmd = Cmd::new(format!("deleting user {}", u.name), "userdel")
                 .arg("--remove")
                 .arg("--root")
-                .arg(root_arg(root))
-                .arg(&u.name)
-                .run()?;
+                .arg(root_arg(root));
+            name_arg(cmd, &u.name).run()?;
             log::info!("deleted user {} and its home directory", u.name);
             summary.users_deleted += 1;
         } else {
@@ -203,7 +227,7 @@ fn ensure_user(
     if let Some(shell) = set(&u.shell) {
         cmd = cmd.arg("--shell").arg(shell);
     }
-    cmd.arg(&u.name).run()?;
+    name_arg(cmd, &u.name).run()?;
     if exists {
         log::info!("modified user {}", u.name);
         summary.users_modified += 1;
@@ -214,13 +238,12 @@ fn ensure_user(
 
     if let Some(hash) = u.password_hash.as_deref() {
         let hash = if hash.is_empty() { "*" } else { hash };
-        Cmd::new(format!("setting the password of {}", u.name), "usermod")
+        let cmd = Cmd::new(format!("setting the password of {}", u.name), "usermod")
             .arg("--root")
             .arg(root_arg(root))
             .arg("--password")
-            .secret_arg(hash)
-            .arg(&u.name)
-            .run()?;
+            .secret_arg(hash);
+        name_arg(cmd, &u.name).run()?;
         log::info!("set the password hash of {}", u.name);
     }
 
@@ -318,5 +341,41 @@ impl Drop for AsUser {
             unistd::setfsuid(uid);
             unistd::setfsgid(gid);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Issue 15, item 6: names reached shadow-utils where options go.
+    #[test]
+    fn names_go_after_the_end_of_options() {
+        let cmd = name_arg(Cmd::new("creating user --help", "useradd"), "--help");
+        assert!(cmd.cmdline().ends_with(" -- --help"), "{}", cmd.cmdline());
+    }
+
+    #[test]
+    fn names_that_look_like_options_are_refused_with_their_json_path() {
+        let passwd: Passwd = serde_json::from_str(
+            r#"{"groups":[{"name":"ok"}],"users":[{"name":"core"},{"name":"-r"}]}"#,
+        )
+        .expect("passwd");
+        let err = check_names(&passwd).expect_err("refused");
+        assert!(
+            err.to_string()
+                .starts_with("$.passwd.users.1.name: the user name \"-r\" starts with -"),
+            "{err}"
+        );
+        let passwd: Passwd =
+            serde_json::from_str(r#"{"groups":[{"name":"--help"}]}"#).expect("passwd");
+        let err = check_names(&passwd).expect_err("refused");
+        assert!(
+            err.to_string().starts_with("$.passwd.groups.0.name"),
+            "{err}"
+        );
+        let passwd: Passwd =
+            serde_json::from_str(r#"{"users":[{"name":"a-b"},{"name":"_x"}]}"#).expect("passwd");
+        assert!(check_names(&passwd).is_ok());
     }
 }

@@ -5,7 +5,8 @@
 //! on our behalf. Links met on the way are read and resolved here, chroot-style, as Ignition's
 //! `JoinPath` does and as the booted system will see them: an absolute target starts again
 //! at the root, a relative one from the link's directory. `..` moves back through the
-//! directories actually walked. The last component of a node path is never followed.
+//! directories actually walked; a `..` of the path itself that would climb above the root
+//! is refused and named as such. The last component of a node path is never followed.
 //!
 //! Two kinds of link are refused outright because only an escape attempt needs them: a link
 //! that climbs above the root with `..`, and a link that resolves to the root directory
@@ -48,6 +49,8 @@ pub enum RootError {
         target: String,
         why: &'static str,
     },
+    #[error("refusing {path}: the .. in {at} climbs above the root; a path in the config must stay inside the target root")]
+    Climb { path: String, at: String },
     #[error("{path}: too many levels of symbolic links")]
     Loop { path: String },
     #[error("{path}: {component} is not a directory")]
@@ -364,6 +367,10 @@ impl Root {
         // The directories walked below the root, with their names.
         let mut stack: Vec<(OwnedFd, OsString)> = Vec::new();
         let mut links: Vec<Link> = Vec::new();
+        // The components of `path` itself walked so far, as written, for messages. Link
+        // targets are walked to their end before the path goes on, so a component met
+        // while no link is open is one of the path's own.
+        let mut written: Vec<OsString> = Vec::new();
         let mut followed = 0usize;
         let shown_at = |stack: &[(OwnedFd, OsString)], name: &OsStr| {
             let mut s = String::new();
@@ -393,19 +400,24 @@ impl Root {
                 }
                 Step::Name(name) => name,
             };
+            if links.is_empty() {
+                written.push(name.clone());
+            }
             match name.as_bytes() {
                 b"" | b"." => continue,
                 b".." => {
                     if stack.pop().is_none() {
-                        let (link, target) = links
-                            .last()
-                            .map(|l| (l.at.clone(), l.target.clone()))
-                            .unwrap_or_else(|| (path.to_owned(), String::new()));
-                        return Err(RootError::Escape {
-                            path: path.to_owned(),
-                            link,
-                            target,
-                            why: "climbs above the root with ..",
+                        return Err(match links.last() {
+                            Some(l) => RootError::Escape {
+                                path: path.to_owned(),
+                                link: l.at.clone(),
+                                target: l.target.clone(),
+                                why: "climbs above the root with ..",
+                            },
+                            None => RootError::Climb {
+                                path: path.to_owned(),
+                                at: shown_path(&written),
+                            },
                         });
                     }
                     continue;
@@ -499,6 +511,16 @@ impl Root {
             }),
         }
     }
+}
+
+/// Components as an absolute path, for messages.
+fn shown_path(parts: &[OsString]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        s.push('/');
+        s.push_str(&p.to_string_lossy());
+    }
+    s
 }
 
 /// A readable descriptor of the directory `name` in `dir` (not following a link).
@@ -746,6 +768,26 @@ mod tests {
             .leaf("/a/up/x", Missing::Create(0o755))
             .expect_err("refused");
         assert!(err.to_string().contains("climbs above the root"), "{err}");
+    }
+
+    // Issue 15, item 13: a plain `..` was reported as a link named after the whole path.
+    #[test]
+    fn a_plain_dot_dot_climbing_above_the_root_names_the_component() {
+        let (_dir, root) = root();
+        let err = root
+            .leaf("/etc/../../x", Missing::Create(0o755))
+            .expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            "refusing /etc/../../x: the .. in /etc/../.. climbs above the root; a path in the config must stay inside the target root"
+        );
+        let err = root.dir("/..", Missing::Fail).expect_err("refused");
+        assert!(err.to_string().contains("the .. in /.. climbs"), "{err}");
+        // A `..` that stays inside is walked as the kernel would.
+        let leaf = root
+            .leaf("/a/../b/c", Missing::Create(0o755))
+            .expect("leaf");
+        assert_eq!(leaf.name, "c");
     }
 
     #[test]

@@ -104,7 +104,40 @@ fn add_preset(presets: &mut Vec<Preset>, unit: &Unit, enabled: bool) {
     });
 }
 
+/// Refuses a unit or drop-in name that is not one plain file name. Validation refuses these
+/// already; this guards the writes below against a config that reached the stage some other
+/// way (a run directory edited by hand), since the names become paths.
+fn check_name(what: &str, name: &str) -> Result<(), FilesError> {
+    let problem = if name.is_empty() {
+        "it is empty"
+    } else if name.contains('/') {
+        "it contains a /, so it would be written outside /etc/systemd/system"
+    } else if name.contains('\0') {
+        "it contains a NUL character"
+    } else if name == "." || name == ".." {
+        "it is . or .."
+    } else {
+        return Ok(());
+    };
+    Err(FilesError::Setting {
+        name: format!("{what} {name:?}"),
+        problem: format!("refused: {problem}; name it like app.service (drop-ins: 10-app.conf)"),
+    })
+}
+
+/// Checks every unit and drop-in name; the stage calls this before it writes anything.
+pub fn check_names(systemd: &Systemd) -> Result<(), FilesError> {
+    for unit in &systemd.units {
+        check_name("systemd unit", &unit.name)?;
+        for dropin in &unit.dropins {
+            check_name(&format!("drop-in of {}", unit.name), &dropin.name)?;
+        }
+    }
+    Ok(())
+}
+
 pub fn apply(root: &Root, systemd: &Systemd, summary: &mut FilesSummary) -> Result<(), FilesError> {
+    check_names(systemd)?;
     let mut presets = Vec::new();
     for unit in &systemd.units {
         for dropin in &unit.dropins {

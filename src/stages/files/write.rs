@@ -9,6 +9,12 @@
 //!   thousands of small ones;
 //! - elsewhere, a named temporary file (mode 0600 while it fills) is renamed over the target.
 //!
+//! Nothing at the target's name is touched before the new content is complete: fetched,
+//! verified and written. Only then does one rename replace it. With [`replace`]
+//! (`overwrite: true`) a directory in the way is swapped out by one `RENAME_EXCHANGE` and
+//! removed afterwards, so a failed fetch, a hash mismatch or a full disk leaves the old file
+//! or directory exactly as it was.
+//!
 //! Durability comes from one `sync` when the stage ends (see `mod.rs`), which keeps thousands
 //! of small files fast. Big files start their writeback while they are written, so that sync
 //! finds little left to do.
@@ -24,7 +30,11 @@ use nix::fcntl::{self, AtFlags, OFlag};
 use nix::sys::stat::{self, Mode};
 use nix::unistd::{self, Gid, Uid, UnlinkatFlags};
 
-use super::root::{Leaf, RootError};
+use std::rc::Rc;
+
+use nix::fcntl::RenameFlags;
+
+use super::root::{Leaf, Root, RootError};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 static PID: OnceLock<u32> = OnceLock::new();
@@ -54,10 +64,40 @@ impl<E> From<RootError> for WriteError<E> {
     }
 }
 
-/// Writes `leaf` atomically with the bytes `fill` produces.
+/// What may stand at the target's name when the new file takes it.
+#[derive(Debug, Clone, Copy)]
+enum InTheWay<'r> {
+    /// A file, link or special file is replaced; a directory is an error.
+    NoDirectory,
+    /// A directory is replaced too, with everything in it.
+    Anything(&'r Root),
+}
+
+/// Writes `leaf` atomically with the bytes `fill` produces. A directory at its name is an
+/// error (and stays).
 pub fn atomic<E>(
     leaf: &Leaf,
     attrs: Attrs,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+) -> Result<(), WriteError<E>> {
+    write(leaf, attrs, InTheWay::NoDirectory, fill)
+}
+
+/// [`atomic`], replacing whatever is at the name, a directory included (`overwrite: true`).
+/// The old node stays until the new file is complete, then goes in one rename.
+pub fn replace<E>(
+    root: &Root,
+    leaf: &Leaf,
+    attrs: Attrs,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+) -> Result<(), WriteError<E>> {
+    write(leaf, attrs, InTheWay::Anything(root), fill)
+}
+
+fn write<E>(
+    leaf: &Leaf,
+    attrs: Attrs,
+    way: InTheWay<'_>,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
 ) -> Result<(), WriteError<E>> {
     if !NAMED_ONLY.load(Ordering::Relaxed) {
@@ -69,10 +109,10 @@ pub fn atomic<E>(
             OFlag::O_TMPFILE | OFlag::O_RDWR | OFlag::O_CLOEXEC,
             Mode::from_bits_truncate(attrs.mode & 0o777),
         ) {
-            return unnamed(leaf, fd, attrs, fill);
+            return unnamed(leaf, fd, attrs, way, fill);
         }
     }
-    named(leaf, attrs, fill)
+    named(leaf, attrs, way, fill)
 }
 
 /// Set once linking an unnamed file turned out not to be allowed (it takes
@@ -114,6 +154,7 @@ fn unnamed<E>(
     leaf: &Leaf,
     fd: OwnedFd,
     attrs: Attrs,
+    way: InTheWay<'_>,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
 ) -> Result<(), WriteError<E>> {
     let mut file = fill_file(File::from(fd), leaf, fill)?;
@@ -144,7 +185,7 @@ fn unnamed<E>(
             let tmp = tmp_name();
             unistd::linkat(&file, "", &leaf.dir, tmp.as_str(), AtFlags::AT_EMPTY_PATH)
                 .map_err(|e| RootError::io("linking a temporary file for", &leaf.shown, e))?;
-            rename_into_place(leaf, &tmp).inspect_err(|_| {
+            rename_into_place(leaf, &tmp, way).inspect_err(|_| {
                 let _ = unistd::unlinkat(&leaf.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
             })?;
             Ok(())
@@ -153,7 +194,7 @@ fn unnamed<E>(
         Err(Errno::ENOENT | Errno::EPERM) => {
             NAMED_ONLY.store(true, Ordering::Relaxed);
             log::debug!("cannot link unnamed temporary files here; using named ones");
-            named(leaf, attrs, |out| {
+            named(leaf, attrs, way, |out| {
                 io::Seek::rewind(&mut file)?;
                 io::copy(&mut file, out).map(drop)
             })
@@ -174,6 +215,7 @@ fn unnamed<E>(
 fn named<E>(
     leaf: &Leaf,
     attrs: Attrs,
+    way: InTheWay<'_>,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
 ) -> Result<(), WriteError<E>> {
     let tmp = tmp_name();
@@ -187,7 +229,7 @@ fn named<E>(
     let result = fill_file(File::from(fd), leaf, fill).and_then(|file| {
         set_owner_mode(&file, leaf, attrs)?;
         drop(file);
-        Ok(rename_into_place(leaf, &tmp)?)
+        Ok(rename_into_place(leaf, &tmp, way)?)
     });
     if result.is_err() {
         let _ = unistd::unlinkat(&leaf.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
@@ -209,15 +251,60 @@ fn set_owner_mode(file: &File, leaf: &Leaf, attrs: Attrs) -> Result<(), RootErro
         .map_err(|e| RootError::io("setting the mode of", &leaf.shown, e))
 }
 
-fn rename_into_place(leaf: &Leaf, tmp: &str) -> Result<(), RootError> {
-    fcntl::renameat(&leaf.dir, tmp, &leaf.dir, leaf.name.as_os_str()).map_err(|e| match e {
-        Errno::EISDIR | Errno::ENOTEMPTY | Errno::EEXIST => RootError::Io {
-            op: "replacing",
-            path: leaf.shown.clone(),
-            source: io::Error::other("a directory is in the way"),
+fn rename_into_place(leaf: &Leaf, tmp: &str, way: InTheWay<'_>) -> Result<(), RootError> {
+    match fcntl::renameat(&leaf.dir, tmp, &leaf.dir, leaf.name.as_os_str()) {
+        Ok(()) => Ok(()),
+        Err(Errno::EISDIR | Errno::ENOTEMPTY | Errno::EEXIST) => match way {
+            InTheWay::Anything(root) => swap_out_directory(root, leaf, tmp),
+            InTheWay::NoDirectory => Err(RootError::Io {
+                op: "replacing",
+                path: leaf.shown.clone(),
+                source: io::Error::other("a directory is in the way"),
+            }),
         },
-        e => RootError::io("renaming into place", &leaf.shown, e),
-    })
+        Err(e) => Err(RootError::io("renaming into place", &leaf.shown, e)),
+    }
+}
+
+/// Puts the complete file at `tmp` in place of the directory at the leaf's name, then
+/// removes that directory with everything in it. One `RENAME_EXCHANGE` swaps the two, so
+/// the name always holds one or the other. Where the filesystem cannot exchange, the
+/// directory is renamed aside first and put back if the file cannot take its place.
+fn swap_out_directory(root: &Root, leaf: &Leaf, tmp: &str) -> Result<(), RootError> {
+    let old = match fcntl::renameat2(
+        &leaf.dir,
+        tmp,
+        &leaf.dir,
+        leaf.name.as_os_str(),
+        RenameFlags::RENAME_EXCHANGE,
+    ) {
+        Ok(()) => tmp.to_owned(),
+        Err(Errno::EINVAL | Errno::ENOSYS | Errno::EOPNOTSUPP) => {
+            let aside = tmp_name();
+            fcntl::renameat(&leaf.dir, leaf.name.as_os_str(), &leaf.dir, aside.as_str())
+                .map_err(|e| RootError::io("moving aside the directory at", &leaf.shown, e))?;
+            if let Err(e) = fcntl::renameat(&leaf.dir, tmp, &leaf.dir, leaf.name.as_os_str()) {
+                let _ =
+                    fcntl::renameat(&leaf.dir, aside.as_str(), &leaf.dir, leaf.name.as_os_str());
+                return Err(RootError::io("renaming into place", &leaf.shown, e));
+            }
+            aside
+        }
+        Err(e) => return Err(RootError::io("replacing the directory", &leaf.shown, e)),
+    };
+    let parent = leaf.shown.rsplit_once('/').map_or("", |(d, _)| d);
+    let replaced = Leaf {
+        dir: Rc::clone(&leaf.dir),
+        shown: format!("{parent}/{old}"),
+        name: old.into(),
+    };
+    // The directory's subtree moved: Root::remove_all also forgets cached directories.
+    root.remove_all(&replaced)?;
+    log::info!(
+        "removed the directory that was at {} (overwrite: true)",
+        leaf.shown
+    );
+    Ok(())
 }
 
 /// A file being written that hands big stretches to the disk as it goes: the kernel starts
@@ -276,5 +363,63 @@ impl Write for Writeback {
 
     fn flush(&mut self) -> io::Result<()> {
         self.file.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stages::files::root::Missing;
+
+    fn names(dir: &std::path::Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    // Issue 15, item 3: the old node must stay until the new file is complete.
+    #[test]
+    fn a_directory_is_replaced_only_by_a_complete_file() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(tmp.path().join("etc/ssh/d")).expect("mkdir");
+        std::fs::write(tmp.path().join("etc/ssh/d/f"), "old").expect("write");
+        let root = Root::open(tmp.path()).expect("root");
+        let leaf = root.leaf("/etc/ssh", Missing::Fail).expect("leaf");
+        let attrs = Attrs {
+            owner: None,
+            mode: 0o644,
+        };
+        let failed = replace(&root, &leaf, attrs, |out| {
+            out.write_all(b"half")?;
+            Err(io::Error::other("the fetch failed"))
+        });
+        assert!(matches!(failed, Err(WriteError::Fill(_))));
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("etc/ssh/d/f")).expect("kept"),
+            "old"
+        );
+        assert_eq!(names(&tmp.path().join("etc")), ["ssh"], "no temporary left");
+
+        // Without replace, a directory in the way is an error and stays.
+        let refused = atomic(&leaf, attrs, |out| out.write_all(b"new"));
+        assert!(
+            matches!(&refused, Err(WriteError::Fs(e)) if e.to_string().contains("a directory is in the way")),
+            "{refused:?}"
+        );
+        assert!(tmp.path().join("etc/ssh/d/f").is_file());
+
+        replace(&root, &leaf, attrs, |out| out.write_all(b"new")).expect("replaced");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("etc/ssh")).expect("file"),
+            "new"
+        );
+        assert_eq!(
+            names(&tmp.path().join("etc")),
+            ["ssh"],
+            "the old tree is gone"
+        );
     }
 }

@@ -187,7 +187,7 @@ fn build() -> Result<Setup, String> {
     )?;
     let engine = kindling_binary(&repo)?;
     let initrd = work.join("initrd-kindling.img");
-    build_initramfs(&repo, &kernel_dir, &engine, &initrd, None)?;
+    build_initramfs(&repo, &kernel_dir, &engine, &initrd, None, &[])?;
     Ok(Setup {
         kernel: kernel_dir.join("vmlinuz"),
         kernel_dir,
@@ -207,13 +207,18 @@ fn build_initramfs(
     engine: &Path,
     out: &Path,
     trust_dir: Option<&Path>,
+    includes: &[(PathBuf, String)],
 ) -> Result<(), String> {
     let started = Instant::now();
     let mut command = Command::new("bash");
     command
         .arg(repo.join("tools/build-initramfs.sh"))
         .args(["--with", "kindling", "--kernel"])
-        .arg(kernel_dir)
+        .arg(kernel_dir);
+    for (src, dst) in includes {
+        command.arg("--include").arg(src).arg(dst);
+    }
+    command
         .arg(out)
         .env("KINDLING_BIN", engine)
         .current_dir(repo);
@@ -244,6 +249,24 @@ impl Setup {
             &self.engine,
             &out,
             Some(trust_dir),
+            &[],
+        ) {
+            panic!("{e}");
+        }
+        out
+    }
+
+    /// An initramfs like [`Setup::initrd`] with more files in it: `(source, path in the
+    /// image)`, e.g. unit drop-ins that point the engine at a stand-in.
+    pub fn initrd_with_files(&self, name: &str, files: &[(PathBuf, String)]) -> PathBuf {
+        let out = self.work.join(format!("initrd-{name}.img"));
+        if let Err(e) = build_initramfs(
+            &self.repo,
+            &self.kernel_dir,
+            &self.engine,
+            &out,
+            None,
+            files,
         ) {
             panic!("{e}");
         }
