@@ -6,8 +6,14 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 DRACUTMODDIR ?= $(PREFIX)/lib/dracut/modules.d
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+# mdBook from the virtual environment tools/install-deps.sh makes, else one on PATH.
+MDBOOK ?= $(if $(wildcard target/venv/bin/mdbook),target/venv/bin/mdbook,mdbook)
 
-.PHONY: all deps build release demo test qemu-test lint docs generated install clean uki
+.PHONY: all deps build release demo test qemu-test lint docs generated install deb clean uki
 
 all: build
 
@@ -17,8 +23,10 @@ deps:
 build:
 	$(CARGO) build --workspace
 
+# Not the man page generator: it is a build tool, and its release link (LTO over the engine's
+# library) would only cost time.
 release:
-	$(CARGO) build --release --workspace
+	$(CARGO) build --release --workspace --exclude kindling-docgen
 
 # The main job: transpile examples/demo-webserver.bu with flint, sign it, build an initramfs
 # that trusts only that signature and a small Debian root, then boot a VM that verifies and
@@ -31,7 +39,7 @@ demo: deps release
 test: deps lint
 	$(CARGO) build --workspace --bins
 	KINDLING_BIN=$(CURDIR)/target/debug/kindling $(CARGO) test --workspace --no-fail-fast
-	mdbook build docs
+	$(MDBOOK) build docs
 
 # A signed Unified Kernel Image (see docs/src/secure-boot.md):
 #   make uki KERNEL=/boot/vmlinuz-… INITRD=initrd.img CMDLINE="root=… kindling.firstboot" \
@@ -49,18 +57,28 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 docs:
-	mdbook build docs
+	$(MDBOOK) build docs
 
 # Regenerates docs/schema, docs/src/reference and the parser's object-path table
 # (spec/src/shape/table.rs) from the spec types.
 generated:
 	KINDLING_UPDATE_GENERATED=1 $(CARGO) test -p kindling-spec --test generated
 
-# The layout distro packages use: the engine, the dracut module (scripts 0755, units 0644) and
-# the real-root unit that removes the GRUB first-boot stamp (installed, not enabled).
+# The layout distro packages use: the engine and flint, the dracut module (scripts 0755, units
+# 0644), the real-root unit that removes the GRUB first-boot stamp (installed, not enabled),
+# and both programs' man pages and bash, zsh and fish completions.
 install:
 	test -x target/release/kindling || $(CARGO) build --release -p kindling --bin kindling
+	test -x target/release/flint || $(CARGO) build --release -p flint --bin flint
+	$(CARGO) build -p kindling-docgen
+	rm -rf target/docgen && target/debug/kindling-docgen target/docgen
 	install -D -m 0755 target/release/kindling $(DESTDIR)$(BINDIR)/kindling
+	install -D -m 0755 target/release/flint $(DESTDIR)$(BINDIR)/flint
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0644 target/docgen/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 target/docgen/bash/kindling target/docgen/bash/flint $(DESTDIR)$(BASHCOMPDIR)/
+	install -m 0644 target/docgen/zsh/_kindling target/docgen/zsh/_flint $(DESTDIR)$(ZSHCOMPDIR)/
+	install -m 0644 target/docgen/fish/kindling.fish target/docgen/fish/flint.fish $(DESTDIR)$(FISHCOMPDIR)/
 	install -d -m 0755 $(DESTDIR)$(DRACUTMODDIR)/30kindling
 	install -m 0755 dracut-module/30kindling/module-setup.sh dracut-module/30kindling/kindling-generator \
 		dracut-module/30kindling/kindling-network-up.sh dracut-module/30kindling/kindling-emergency-summary.sh \
@@ -69,6 +87,11 @@ install:
 		dracut-module/30kindling/*.network dracut-module/30kindling/*.rules $(DESTDIR)$(DRACUTMODDIR)/30kindling/
 	install -D -m 0644 dracut-module/systemd/kindling-firstboot-complete.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/kindling-firstboot-complete.service
+
+# Debian packages kindling and flint in target/deb (tools/build-deb.sh; packaging/debian/).
+deb: release
+	$(CARGO) build -p kindling-docgen
+	DOCGEN=target/debug/kindling-docgen tools/build-deb.sh --out target/deb
 
 clean:
 	$(CARGO) clean

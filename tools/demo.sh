@@ -15,7 +15,8 @@
 #     VM off (ACPI power button through QMP).
 #
 # Environment: DEMO_CONFIG (a Butane file, default examples/demo-webserver.bu), DEMO_TIMEOUT
-# (seconds to wait for the page, default 420), KEEP_VM=1 leaves the VM running.
+# (seconds from power-on to wait for the page and then the boot report, default 420), KEEP_VM=1
+# leaves the VM running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,7 +64,7 @@ key_dir="$work/demo-key"
 if [[ ! -s $key_dir/demo.key ]]; then
     say "making a throwaway signing key (gpg, ed25519, in $key_dir)"
     rm -rf "$key_dir"
-    mkdir -p -m 0700 "$key_dir/gnupg"
+    install -d -m 0700 "$key_dir" "$key_dir/gnupg"
     GNUPGHOME="$key_dir/gnupg" gpg --batch --quiet --passphrase '' \
         --quick-gen-key "Kindling demo <demo@example.invalid>" ed25519 sign 30d
     GNUPGHOME="$key_dir/gnupg" gpg --batch --armor --export-secret-keys demo@example.invalid \
@@ -172,15 +173,39 @@ fi
 say "GET http://127.0.0.1:$port/ (from the host, through the hostfwd), $((SECONDS - boot_start)) s after power-on"
 printf '%s\n' "$page"
 
-for _ in $(seq 30); do
-    grep -q '=== boot-report end ===' "$console" && break
-    sleep 1
+# The root's boot-report unit prints the journal's provisioning lines once the system is up,
+# which under load can come well after the page: wait for it as long as the demo's timeout
+# allows, and say so when it does not come rather than print an empty timeline.
+read_report() {
+    grep -q '=== boot-report end ===' "$console" 2>/dev/null || return 1
+    report=$(sed -n '/=== boot-report begin ===/,/=== boot-report end ===/p' "$console" | sed 's/\r//')
+}
+report=""
+while ((SECONDS - boot_start < timeout)); do
+    read_report && break
+    kill -0 "$qemu_pid" 2>/dev/null || break
+    sleep 2
 done
+# Once more: the report may have landed just as the loop gave up or the VM stopped.
+if [[ -z $report ]] && ! read_report; then
+    if kill -0 "$qemu_pid" 2>/dev/null; then
+        echo "demo: the page came, but the boot report (\"=== boot-report end ===\" on the console) did not" \
+            "within DEMO_TIMEOUT=$timeout s of power-on, so there is no provisioning timeline to show;" \
+            "rerun with a larger DEMO_TIMEOUT, or read the console: $console" >&2
+    else
+        echo "demo: the VM stopped before printing its boot report; console: $console" >&2
+    fi
+    exit 1
+fi
 say "provisioning timeline (guest clock: seconds since the kernel started, from the journal)"
-sed -n '/=== boot-report begin ===/,/=== boot-report end ===/p' "$console" | sed 's/\r//' |
-    grep -E '^\[ *[0-9.]+\] ' |
+timeline=$(printf '%s\n' "$report" | grep -E '^\[ *[0-9.]+\] ' |
     grep -E 'systemd\[1\]: (Starting|Finished) kindling-(fetch-offline|fetch|files)|kindling-(fetch|kargs|disks|mount).service.*skipped|Reached target (kindling-complete|initrd-switch-root)|kindling\[[0-9]+\]: \[INFO \] (config from|files: [0-9])' |
-    sed -E 's/^\[ *([0-9.]+)\] /  \1 s  /; s/systemd\[1\]: //; s/kindling\[[0-9]+\]: \[INFO \] /  engine: /'
+    sed -E 's/^\[ *([0-9.]+)\] /  \1 s  /; s/systemd\[1\]: //; s/kindling\[[0-9]+\]: \[INFO \] /  engine: /' || :)
+if [[ -z $timeline ]]; then
+    echo "demo: the boot report came without provisioning lines; it is in $console" >&2
+    exit 1
+fi
+printf '%s\n' "$timeline"
 
 if [[ -n ${KEEP_VM:-} ]]; then
     say "the VM keeps running (pid $qemu_pid): curl http://127.0.0.1:$port/; stop it with kill $qemu_pid"

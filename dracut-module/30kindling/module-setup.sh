@@ -12,9 +12,54 @@
 # dracut sets moddir, initdir, systemd*dir and the inst_* helpers.
 # shellcheck disable=SC2154
 
+# What the stages and units run and cannot do without, each with who runs it: shadow-utils for
+# users and groups (with --root), the disk tools, and what the units and helper scripts call.
+KINDLING_REQUIRED_TOOLS="useradd:files usermod:files userdel:files groupadd:files groupdel:files
+    sgdisk:disks partx:disks wipefs:disks udevadm:disks umount:mount mount:units
+    bash:units modprobe:units systemctl:units journalctl:units ip:units"
+
+# Prints what is missing on the build host (the engine, then the tools), one per line.
+kindling_missing() {
+    local bin="${KINDLING_BIN:-/usr/bin/kindling}" entry
+    [[ -f $bin && -x $bin ]] || echo "the engine $bin (install the kindling package, or set KINDLING_BIN to the engine)"
+    for entry in $KINDLING_REQUIRED_TOOLS; do
+        find_binary "${entry%%:*}" &>/dev/null && continue
+        if [[ ${entry#*:} == units ]]; then
+            echo "${entry%%:*}, which the units and helper scripts run"
+        else
+            echo "${entry%%:*}, which the ${entry#*:} stage runs"
+        fi
+    done
+}
+
 check() {
+    # dracut builds no image when a module the user asked for (-a kindling, add_dracutmodules)
+    # fails its check: it reports "cannot be found or installed" and exits 1. install() could
+    # only log, and dracut would still write an image that boots unprovisioned, so everything
+    # the initramfs cannot do without is checked here.
+    local missing
+    missing=$(kindling_missing)
+    if [[ $missing ]]; then
+        # Said only when asked for; otherwise dracut merely leaves the module out.
+        if [[ " $dracutmodules $add_dracutmodules $force_add_dracutmodules " == *" kindling "* ]]; then
+            local line
+            while IFS= read -r line; do
+                derror "kindling: missing $line"
+            done <<<"$missing"
+            derror "kindling: refusing to build an initramfs that would boot without provisioning"
+        fi
+        return 1
+    fi
     # 255: never picked by default, only when a user or another module asks for it.
     return 255
+}
+
+# A failure past check() (a library dracut-install cannot resolve, an incomplete clevis): stop
+# dracut here, before it writes an image. install() runs in dracut's own shell, whose EXIT
+# trap removes the half-built tree.
+kindling_fatal() {
+    dfatal "kindling: $*"
+    exit 1
 }
 
 depends() {
@@ -52,7 +97,7 @@ install_clevis() {
     inst_multiple clevis clevis-luks-bind clevis-luks-unlock clevis-luks-list \
         clevis-luks-common-functions clevis-decrypt clevis-encrypt-sss clevis-decrypt-sss \
         jose luksmeta pwmake awk basename cat cut find grep mkdir mktemp rm sed sort tail touch tr ||
-        { derror "kindling: clevis is installed but incomplete"; return 1; }
+        kindling_fatal "clevis is installed but incomplete (install clevis, clevis-luks and jose, or remove clevis)"
     # pwmake (the new keyslot's passphrase) checks what it makes against cracklib's dictionary.
     inst_multiple -o /etc/security/pwquality.conf /var/cache/cracklib/cracklib_dict.hwm \
         /var/cache/cracklib/cracklib_dict.pwd /var/cache/cracklib/cracklib_dict.pwi \
@@ -65,25 +110,15 @@ install_clevis() {
 
 install() {
     local bin="${KINDLING_BIN:-/usr/bin/kindling}"
-    if [[ ! -x $bin ]]; then
-        derror "kindling: engine binary $bin not found (set KINDLING_BIN)"
-        return 1
-    fi
-    inst_binary "$bin" /usr/bin/kindling
+    inst_binary "$bin" /usr/bin/kindling || kindling_fatal "installing the engine $bin failed"
 
-    # What the files stage runs (users and groups go through shadow-utils with --root).
+    # The stages' and units' tools (check() made sure they exist). Each mkfs is optional: a
+    # config asking for a format whose mkfs is missing fails with its name.
     local tool
-    for tool in useradd usermod userdel groupadd groupdel; do
-        inst_multiple "$tool" || { derror "kindling: $tool is needed by the files stage"; return 1; }
+    for tool in $KINDLING_REQUIRED_TOOLS; do
+        inst_multiple "${tool%%:*}" || kindling_fatal "installing ${tool%%:*} failed"
     done
     inst_multiple -o chpasswd
-    # What the units and helper scripts run (plain bash otherwise).
-    inst_multiple bash mount umount modprobe systemctl journalctl ip
-    # What the kargs, disks and mount stages run. The disk tools are required; each mkfs is
-    # optional, and a config asking for a format whose mkfs is missing fails with its name.
-    for tool in sgdisk partx wipefs udevadm; do
-        inst_multiple "$tool" || { derror "kindling: $tool is needed by the disks stage"; return 1; }
-    done
     inst_multiple -o mkfs.ext4 mke2fs /etc/mke2fs.conf mkfs.xfs mkfs.btrfs mkfs.vfat mkfs.fat mkswap mdadm cryptsetup
     # udev names arrays /dev/md/<name> with mdadm's own rules.
     inst_rules 01-md-raid-creating.rules 63-md-raid-arrays.rules || :

@@ -12,7 +12,8 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::{render, transpile, Options};
 
-fn command() -> Command {
+/// The command line; also what tools/docgen renders into the man page and completions.
+pub fn command() -> Command {
     Command::new("flint")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Translate a Butane config (YAML) into an Ignition config (JSON)")

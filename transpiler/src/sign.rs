@@ -18,7 +18,8 @@ use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Armorer, LiteralWriter, Message, Signer};
 use sequoia_openpgp as openpgp;
 
-fn command() -> Command {
+/// The command line; also what tools/docgen renders into the man page and completions.
+pub fn command() -> Command {
     Command::new("flint sign")
         .about("Sign an Ignition config for Kindling's verified-config policy")
         .arg(
