@@ -5,11 +5,12 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
+use crate::atomic::write_atomically;
 use crate::{render, transpile, Options};
 
 /// The command line; also what tools/docgen renders into the man page and completions.
@@ -17,7 +18,13 @@ pub fn command() -> Command {
     Command::new("flint")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Translate a Butane config (YAML) into an Ignition config (JSON)")
-        .override_usage("flint [OPTIONS] [FILE]")
+        .override_usage(
+            "flint [OPTIONS] [FILE]\n       flint sign [OPTIONS] --key <KEY> <CONFIG>\n       flint help [COMMAND]",
+        )
+        // `flint sign …` is a command; any other first argument is Butane's FILE (a file
+        // named `sign` is `./sign`).
+        .subcommand(crate::sign::command())
+        .args_conflicts_with_subcommands(true)
         .arg(
             Arg::new("input")
                 .value_name("FILE")
@@ -101,15 +108,13 @@ pub(crate) fn parse_args(
 
 /// Runs the command line and returns the process exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let args: Vec<OsString> = args.into_iter().collect();
-    // `flint sign …` is a subcommand; any other first argument is Butane's FILE.
-    if args.get(1).is_some_and(|a| a == "sign") {
-        return crate::sign::run(args.into_iter().skip(1));
-    }
     let matches = match parse_args(command(), args) {
         Ok(m) => m,
         Err(code) => return code,
     };
+    if let Some(("sign", sign)) = matches.subcommand() {
+        return crate::sign::run(sign);
+    }
     match translate(&matches) {
         Ok(code) => code,
         Err(message) => {
@@ -199,24 +204,4 @@ fn use_color(m: &ArgMatches) -> bool {
         Some("never" | "no") => false,
         _ => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
     }
-}
-
-/// Temp file in the same directory, fsync, rename over the target, fsync the directory:
-/// readers see the old file or the new one, never a part of it.
-pub(crate) fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".flint-")
-        .tempfile_in(dir)?;
-    tmp.write_all(data)?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    std::fs::File::open(dir)?.sync_all()
 }

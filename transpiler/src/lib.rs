@@ -18,6 +18,7 @@
 //! desugaring and merging. That makes the tree itself the JSON-pointer → line:col map: a
 //! finding about an output path is located by walking the path ([`output_check::add`]).
 
+pub mod atomic;
 pub mod checks;
 pub mod cli;
 pub mod data_url;

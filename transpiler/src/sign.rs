@@ -5,7 +5,6 @@
 //!
 //! `flint sign --key KEY [--detached | --message] [--binary] [-o FILE] CONFIG`
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,7 +19,7 @@ use sequoia_openpgp as openpgp;
 
 /// The command line; also what tools/docgen renders into the man page and completions.
 pub fn command() -> Command {
-    Command::new("flint sign")
+    Command::new("sign")
         .about("Sign an Ignition config for Kindling's verified-config policy")
         .arg(
             Arg::new("key")
@@ -69,12 +68,9 @@ pub fn command() -> Command {
         )
 }
 
-pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let matches = match crate::cli::parse_args(command(), args) {
-        Ok(m) => m,
-        Err(code) => return code,
-    };
-    match sign(&matches) {
+/// Runs `flint sign` with its parsed arguments.
+pub fn run(matches: &ArgMatches) -> ExitCode {
+    match sign(matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("flint sign: {message}");
@@ -100,7 +96,7 @@ fn sign(m: &ArgMatches) -> Result<(), String> {
     let signed = sign_bytes(&cert, &config, m.get_flag("message"), !m.get_flag("binary"))
         .map_err(|e| format!("signing with {}: {e}", key_path.display()))?;
     match m.get_one::<PathBuf>("output") {
-        Some(path) => crate::cli::write_atomically(path, &signed)
+        Some(path) => crate::atomic::write_atomically(path, &signed)
             .map_err(|e| format!("writing {}: {e}", path.display())),
         None => std::io::stdout()
             .write_all(&signed)

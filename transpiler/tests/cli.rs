@@ -32,6 +32,34 @@ fn help_and_version_go_to_stdout_with_status_0() {
 }
 
 #[test]
+fn help_lists_sign_and_help_works_for_each_command() {
+    let s = Scratch::new();
+    let help = s.run(&["--help"]);
+    assert!(help.stdout.contains("  sign  "), "{}", help.stdout);
+    assert!(help
+        .stdout
+        .contains("flint sign [OPTIONS] --key <KEY> <CONFIG>"));
+    let general = s.run(&["help"]);
+    assert_eq!(
+        (general.code, general.stdout.as_str()),
+        (0, help.stdout.as_str())
+    );
+    for args in [&["help", "sign"][..], &["sign", "--help"][..]] {
+        let out = s.run(args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stdout
+                .contains("Usage: flint sign [OPTIONS] --key <KEY> <CONFIG>"),
+            "{args:?}: the usage line names the program:\n{}",
+            out.stdout
+        );
+    }
+    let bad = s.run(&["sign"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("Usage: flint sign"), "{}", bad.stderr);
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let s = Scratch::new();
     assert_eq!(s.run(&["--no-such-flag"]).code, 2);

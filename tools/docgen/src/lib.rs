@@ -16,16 +16,9 @@ pub fn kindling() -> Command {
     kindling::cli::Cli::command_for_help()
 }
 
-/// flint's command line with `flint sign`, which flint dispatches before clap sees the
-/// arguments, added as the subcommand it is to the user (unless flint already lists it).
+/// flint's command line, `flint sign` and `flint help` included.
 pub fn flint() -> Command {
-    let cmd = flint::cli::command();
-    if cmd.find_subcommand("sign").is_some() {
-        return cmd;
-    }
-    // Not `flint help`: flint's own parser, which runs before clap, does not know it.
-    cmd.subcommand(flint::sign::command().name("sign"))
-        .disable_help_subcommand(true)
+    flint::cli::command()
 }
 
 /// The engine's page lists the stage commands with the others (they are hidden from `--help`
