@@ -54,8 +54,10 @@ start() { # platform -> port
 aws=$(start aws)
 openstack=$(start openstack)
 
+# The engine runs with the allocator settings of the fetch unit, as at boot.
+unit_env=$(sed -n 's/^Environment=//p' dracut-module/30kindling/kindling-fetch.service | tr '\n' ' ')
 stage() { # platform port -> command line
-    echo "env KINDLING_TEST_METADATA_URL=http://127.0.0.1:$2 KINDLING_TEST_DISK_BY_LABEL=$out/empty $kindling fetch --platform $1 --run-dir $out/run-$1 --cmdline-file $out/cmdline --trust-dir $out/trust --base-dir $out/empty"
+    echo "env $unit_env KINDLING_TEST_METADATA_URL=http://127.0.0.1:$2 KINDLING_TEST_DISK_BY_LABEL=$out/empty $kindling fetch --platform $1 --run-dir $out/run-$1 --cmdline-file $out/cmdline --trust-dir $out/trust --base-dir $out/empty"
 }
 cat >"$out/curl-aws.sh" <<EOF
 t=\$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' http://127.0.0.1:$aws/latest/api/token)
@@ -103,7 +105,8 @@ block = f"""<!-- bench:cloud:start -->
 Measured {day} on {cpus} CPUs with `bench/cloud.sh --write` (hyperfine, median of {runs} runs),
 against the metadata stand-in on 127.0.0.1 serving the demo's config ({size} bytes) as user
 data. The engine runs the whole fetch stage (requests, verify, parse, validate, write the run
-directory); curl only makes the same requests (`sh` running two curls for aws).
+directory) with the fetch unit's allocator settings; curl only makes the same requests (`sh`
+running two curls for aws).
 
 | platform | `kindling fetch` | curl | ratio | engine peak RSS |
 |---|---|---|---|---|
