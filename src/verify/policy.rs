@@ -102,6 +102,13 @@ impl Policy {
         Ok(policy)
     }
 
+    /// The largest root config accepted, in bytes: `maxConfigBytes`, else the built-in limit
+    /// (64 MiB). It holds for the bytes delivered and for a signed message's unpacked payload.
+    pub fn config_limit(&self) -> u64 {
+        self.max_config_bytes
+            .unwrap_or(kindling_spec::source::MAX_CONFIG_BYTES as u64)
+    }
+
     /// A one-line summary for reports, e.g. `require signature, strictChain`.
     pub fn summary(&self) -> String {
         let mut s = format!("require {}", self.require.name());
