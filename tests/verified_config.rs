@@ -646,3 +646,27 @@ fn anything_after_the_signed_message_is_refused() {
     );
     assert_ok(&run_file(&env, "fetch-offline"));
 }
+
+/// Issue 15, defect 2: a policy.json that is not a JSON object is broken, and a broken
+/// policy fails the boot; it is never read as "require none", nor field by position.
+#[test]
+fn a_policy_that_is_not_an_object_fails_closed() {
+    for policy in [
+        "[]",
+        r#"["signature", true]"#,
+        r#""signature""#,
+        "null",
+        "  [ ]\n",
+    ] {
+        let env = file_env("", CFG.as_bytes());
+        env.trust(Some(policy), &[]);
+        let out = run_file(&env, "fetch-offline");
+        assert_fails(&out, "is invalid");
+        assert!(
+            stderr(&out).contains("JSON object"),
+            "{policy}: {}",
+            stderr(&out)
+        );
+        assert!(!env.run_dir().join("config.json").exists(), "{policy}");
+    }
+}

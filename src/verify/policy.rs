@@ -76,6 +76,26 @@ impl Policy {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Policy::default()),
             Err(source) => return Err(PolicyError::Read { path, source }),
         };
+        // serde reads a struct from a JSON array too, field by field in order (`[]` would be
+        // the default policy, `["signature", true]` a strict one): only an object is a policy.
+        let top = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if top != Some(&b'{') {
+            let kind = match top {
+                Some(b'[') => "an array",
+                Some(b'"') => "a string",
+                Some(b'n') => "null",
+                Some(b't' | b'f') => "a boolean",
+                Some(b'-' | b'0'..=b'9') => "a number",
+                None => "empty",
+                Some(_) => "not JSON",
+            };
+            return Err(PolicyError::Invalid {
+                path,
+                reason: format!(
+                    r#"it is {kind}, but it must be a JSON object, e.g. {{"require": "signature"}}"#
+                ),
+            });
+        }
         let policy: Policy = serde_json::from_slice(&bytes).map_err(|e| PolicyError::Invalid {
             path: path.clone(),
             reason: e.to_string(),
@@ -173,10 +193,37 @@ mod tests {
             r#"{"require":"none","extra":1}"#,
             r#"{"allowedSchemes":["ftp"]}"#,
             r#"{"maxConfigBytes":0}"#,
+            r#"{"require":"signature","require":"none"}"#,
+            r#"{"require":"signature"} {}"#,
             "not json",
         ] {
             let err = load(bad).expect_err(bad);
             assert!(err.to_string().contains("is invalid"), "{err}");
         }
+    }
+
+    /// Issue 15, defect 2: `[]` was read as the default policy (require none) and
+    /// `["signature", true]` field by field, in order.
+    #[test]
+    fn only_an_object_is_a_policy() {
+        for (bad, kind) in [
+            ("[]", "an array"),
+            (r#"["signature", true]"#, "an array"),
+            (r#"["none"]"#, "an array"),
+            (r#""signature""#, "a string"),
+            ("null", "null"),
+            ("true", "a boolean"),
+            ("1", "a number"),
+            ("", "empty"),
+            (" \n", "empty"),
+        ] {
+            let err = load(bad).expect_err(bad).to_string();
+            assert!(
+                err.contains("is invalid")
+                    && err.contains(&format!("it is {kind}, but it must be a JSON object")),
+                "{bad:?}: {err}"
+            );
+        }
+        assert_eq!(load(" \n{}\n").expect("an empty object"), Policy::default());
     }
 }
