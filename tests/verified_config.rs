@@ -670,3 +670,78 @@ fn a_policy_that_is_not_an_object_fails_closed() {
         assert!(!env.run_dir().join("config.json").exists(), "{policy}");
     }
 }
+
+/// Issue 15, defect 10: a later, empty `kindling.config.hash=` must not cancel an earlier
+/// pin, nor may a second pin (under either name) replace the first. Both are refused before
+/// the config is read, with what to fix; the same holds for `kindling.config.sig`.
+#[test]
+fn an_empty_or_repeated_pin_is_refused() {
+    let pin = sha512_of(CFG.as_bytes());
+    let stale = sha512_of(b"another config");
+    for (cmdline, needle) in [
+        ("kindling.config.hash=".to_owned(), "is empty"),
+        ("ignition.config.hash".to_owned(), "is empty"),
+        (
+            format!("kindling.config.hash={stale} kindling.config.hash="),
+            "given 2 times",
+        ),
+        (
+            format!("ignition.config.hash={stale} ignition.config.hash="),
+            "given 2 times",
+        ),
+        (
+            format!("kindling.config.hash={stale} kindling.config.hash"),
+            "given 2 times",
+        ),
+        (
+            format!("kindling.config.hash={stale} kindling.config.hash={pin}"),
+            "given 2 times",
+        ),
+        (
+            format!("ignition.config.hash={stale} kindling.config.hash={pin}"),
+            "given 2 times",
+        ),
+        (
+            format!("kindling.config.hash={pin} kindling.config.hash={pin}"),
+            "given 2 times",
+        ),
+    ] {
+        let env = file_env(&cmdline, CFG.as_bytes());
+        let out = run_file(&env, "fetch-offline");
+        assert_fails(&out, needle);
+        assert!(
+            stderr(&out).contains("config.hash"),
+            "{cmdline}: {}",
+            stderr(&out)
+        );
+        assert!(!env.run_dir().join("config.json").exists(), "{cmdline}");
+    }
+
+    // The signature URL: a later empty one would drop the check of an earlier one.
+    let key = Key::new("ops");
+    let sig = key.detached(b"another config", None);
+    let server = Server::start("127.0.0.1", move |req, _| match req.path.as_str() {
+        "/c.ign" => ok(CFG.as_bytes()),
+        "/c.ign.asc" => ok(&sig),
+        _ => status(404, "Not Found"),
+    });
+    let (url, sig_url) = (server.url("/c.ign"), server.url("/c.ign.asc"));
+    for (cmdline, needle) in [
+        (
+            format!("kindling.config.url={url} kindling.config.sig={sig_url} kindling.config.sig="),
+            "given 2 times",
+        ),
+        (
+            format!("kindling.config.url={url} ignition.config.sig={sig_url} kindling.config.sig={sig_url}"),
+            "given 2 times",
+        ),
+        (format!("kindling.config.url={url} kindling.config.sig="), "is empty"),
+    ] {
+        let env = Env::new(&cmdline);
+        env.trust(None, &[("ops.asc", &key.public_armored())]);
+        let out = env.stage("fetch", &[]);
+        assert_fails(&out, needle);
+        assert!(stderr(&out).contains("config.sig"), "{cmdline}: {}", stderr(&out));
+        assert!(!env.run_dir().join("config.json").exists(), "{cmdline}");
+    }
+}

@@ -42,6 +42,8 @@ pub enum ProviderError {
         size: u64,
         limit: u64,
     },
+    #[error(transparent)]
+    Cmdline(#[from] crate::cmdline::CmdlineError),
 }
 
 /// What a provider found.
@@ -134,7 +136,7 @@ pub fn for_boot(
     env: &Environment,
 ) -> Result<Box<dyn Provider>, ProviderError> {
     match cmdline.value("config.url").filter(|u| !u.is_empty()) {
-        Some(url) => Ok(Box::new(UrlProvider::new(url, cmdline.value("config.sig")))),
+        Some(url) => Ok(Box::new(UrlProvider::new(url, cmdline.config_sig()?))),
         None => for_platform(platform, env),
     }
 }
