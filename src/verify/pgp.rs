@@ -1,7 +1,7 @@
 //! OpenPGP verification with sequoia, under its StandardPolicy: detached signatures for
 //! configs fetched by URL, signed messages for single-blob sources (file, fw_cfg, userdata).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -140,11 +140,12 @@ impl TrustStore {
 
     /// Verifies a signed message and returns its payload, only once it is verified.
     ///
-    /// A signed message may be compressed, so a small message can unpack to any size. The
-    /// payload is streamed through the verifier twice: the first pass keeps nothing and
-    /// stops as soon as the payload passes `limit` bytes; only once that pass has verified
-    /// the signature does the second pass keep the (now authenticated) payload. An
-    /// unauthenticated payload is never held beyond the verifier's small window.
+    /// A signed message may be compressed, so a small message can unpack to any size, and
+    /// the signature is only checked at the end. The payload streams through the verifier,
+    /// which is refused as soon as it passes `limit` bytes. Up to [`KEEP`] bytes of it are
+    /// kept meanwhile (most configs are far smaller, and are read once); a larger payload is
+    /// counted and dropped, and read a second time only after this pass has verified the
+    /// signature. So no more than `KEEP` bytes of an unverified payload are ever held.
     pub fn verify_message(
         &self,
         message: &[u8],
@@ -152,21 +153,28 @@ impl TrustStore {
         limit: u64,
     ) -> Result<(Vec<u8>, Signer), PgpError> {
         let message = one_message(message)?;
-        let (size, _) = self.stream_message(&message, max_age, limit, &mut std::io::sink())?;
-        let mut payload = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        let (_, signer) = self.stream_message(&message, max_age, limit, &mut payload)?;
-        Ok((payload, signer))
+        let (kept, signer) = self.stream_message(&message, max_age, limit, KEEP)?;
+        if let Streamed::Kept(payload) = kept {
+            return Ok((payload, signer));
+        }
+        // Verified: the same bytes again, this time keeping all of them.
+        match self.stream_message(&message, max_age, limit, limit)? {
+            (Streamed::Kept(payload), signer) => Ok((payload, signer)),
+            (Streamed::Dropped, _) => Err(PgpError::Refused(
+                "the payload changed between two reads of the same message".into(),
+            )),
+        }
     }
 
-    /// One pass of [`TrustStore::verify_message`]: the payload goes to `out` as the verifier
-    /// lets it through; the verifier fails its last read if the signature does not hold.
+    /// One pass of [`TrustStore::verify_message`], keeping the payload if it is at most
+    /// `keep` bytes; the verifier fails its last read if the signature does not hold.
     fn stream_message(
         &self,
         message: &OneMessage<'_>,
         max_age: Option<Duration>,
         limit: u64,
-        out: &mut dyn Write,
-    ) -> Result<(u64, Signer), PgpError> {
+        keep: u64,
+    ) -> Result<(Streamed, Signer), PgpError> {
         let policy = StandardPolicy::new();
         let helper = self.helper(max_age)?;
         let (bytes, what) = match message {
@@ -180,6 +188,9 @@ impl TrustStore {
             .map_err(|e| PgpError::Refused(chain(&e)))?;
         let mut buf = vec![0; WINDOW];
         let mut size = 0u64;
+        // Reserved up front, so the buffer never grows by copying: untouched capacity costs no
+        // memory, while every regrowth would leave the old buffer's pages behind in the heap.
+        let mut kept = Some(Vec::with_capacity(usize::try_from(keep.min(limit)).unwrap_or(0)));
         loop {
             let n = v
                 .read(&mut buf)
@@ -191,16 +202,29 @@ impl TrustStore {
             if size > limit {
                 return Err(PgpError::TooLarge { limit });
             }
-            out.write_all(&buf[..n])
-                .map_err(|e| PgpError::Refused(e.to_string()))?;
+            if size > keep {
+                kept = None;
+            } else if let Some(payload) = &mut kept {
+                payload.extend_from_slice(&buf[..n]);
+            }
         }
         let signer = v
             .into_helper()
             .signer
             .ok_or_else(|| PgpError::Refused("no valid signature".into()))?;
-        Ok((size, signer))
+        let streamed = kept.map_or(Streamed::Dropped, Streamed::Kept);
+        Ok((streamed, signer))
     }
 }
+
+/// What one pass through the verifier leaves: the payload, or only its size.
+enum Streamed {
+    Kept(Vec<u8>),
+    Dropped,
+}
+
+/// The most of a signed message's payload kept before its signature is verified.
+const KEEP: u64 = 8 * 1024 * 1024;
 
 /// How much of a signed message's payload the verifier reads ahead (and the read size).
 const WINDOW: usize = 64 * 1024;
@@ -466,6 +490,7 @@ impl VerificationHelper for Helper {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
     use openpgp::serialize::stream::{Armorer, LiteralWriter, Message, Signer as Sign};
 
     const CFG: &[u8] = br#"{"ignition":{"version":"3.4.0"}}"#;
@@ -589,6 +614,25 @@ mod tests {
                 assert!(store.verify_message(&message, None, 1 << 20).is_err());
             }
         }
+    }
+
+    /// Above KEEP the payload is dropped while the signature is unverified, then read again.
+    #[test]
+    fn a_payload_above_what_is_kept_unverified_is_read_again_once_verified() {
+        let cert = key();
+        let data: Vec<u8> = (0..KEEP + 100_000).map(|i| (i % 251) as u8).collect();
+        let msg = signed(&cert, &data, false);
+        let (payload, _) = store(&cert)
+            .verify_message(&msg, None, KEEP * 2)
+            .expect("verifies");
+        assert!(payload == data, "the whole payload, unchanged");
+        // Changed near the start: refused, even though those bytes were long dropped.
+        let mut changed = msg.clone();
+        let at = changed.len() / 4;
+        changed[at] ^= 1;
+        assert!(store(&cert)
+            .verify_message(&changed, None, KEEP * 2)
+            .is_err());
     }
 
     #[test]
