@@ -109,6 +109,7 @@ impl TrustStore {
             });
         }
         Ok(Helper {
+            literal_seen: false,
             certs: self.certs.clone(),
             max_age,
             signer: None,
@@ -190,7 +191,9 @@ impl TrustStore {
         let mut size = 0u64;
         // Reserved up front, so the buffer never grows by copying: untouched capacity costs no
         // memory, while every regrowth would leave the old buffer's pages behind in the heap.
-        let mut kept = Some(Vec::with_capacity(usize::try_from(keep.min(limit)).unwrap_or(0)));
+        let mut kept = Some(Vec::with_capacity(
+            usize::try_from(keep.min(limit)).unwrap_or(0),
+        ));
         loop {
             let n = v
                 .read(&mut buf)
@@ -413,6 +416,7 @@ fn chain(e: &anyhow::Error) -> String {
 }
 
 struct Helper {
+    literal_seen: bool,
     certs: Vec<Cert>,
     max_age: Option<Duration>,
     signer: Option<Signer>,
@@ -422,6 +426,31 @@ struct Helper {
 impl VerificationHelper for Helper {
     fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
         Ok(self.certs.clone())
+    }
+
+    /// Sees every packet as it is parsed, before its body is read or skipped: a packet with
+    /// no place in a signed message is refused there, so that the body of an unknown packet
+    /// or of a second literal inside a compressed packet is never unpacked just to be
+    /// skipped (a bomb costs time even when it costs no memory).
+    fn inspect(&mut self, pp: &openpgp::parse::PacketParser<'_>) -> openpgp::Result<()> {
+        use openpgp::packet::Tag;
+        match pp.packet.tag() {
+            Tag::Signature | Tag::Marker => Ok(()),
+            Tag::OnePassSig | Tag::CompressedData if !self.literal_seen => Ok(()),
+            Tag::Literal if !self.literal_seen => {
+                self.literal_seen = true;
+                Ok(())
+            }
+            tag @ (Tag::Literal | Tag::OnePassSig | Tag::CompressedData) => Err(anyhow::anyhow!(
+                "bytes after the signed message are refused (another message: {tag} after the literal data); deliver exactly one signed message, with nothing after it"
+            )),
+            Tag::PKESK | Tag::SKESK | Tag::SEIP | Tag::SED | Tag::AED => Err(anyhow::anyhow!(
+                "encrypted messages are not supported; sign the config, do not encrypt it"
+            )),
+            tag => Err(anyhow::anyhow!(
+                "a signed config holds only signatures, compressed data and one literal data packet, not {tag} (or the message is damaged)"
+            )),
+        }
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
@@ -490,8 +519,8 @@ impl VerificationHelper for Helper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
     use openpgp::serialize::stream::{Armorer, LiteralWriter, Message, Signer as Sign};
+    use std::io::Write;
 
     const CFG: &[u8] = br#"{"ignition":{"version":"3.4.0"}}"#;
 
@@ -603,17 +632,40 @@ mod tests {
         assert!(store(&cert)
             .verify_message(&compressed(&one), None, 1 << 20)
             .is_ok());
-        for extra in [
-            b"garbage".to_vec(),
-            signed(&other, b"{}", false),
-            one.clone(),
+        for (extra, second) in [
+            (b"garbage".to_vec(), false),
+            (signed(&other, b"{}", false), true),
+            (one.clone(), true),
         ] {
             let message = compressed(&[&one[..], &extra[..]].concat());
             for trusted in [vec![cert.clone()], vec![cert.clone(), other.clone()]] {
                 let store = TrustStore::from_certs(trusted);
-                assert!(store.verify_message(&message, None, 1 << 20).is_err());
+                let err = store
+                    .verify_message(&message, None, 1 << 20)
+                    .expect_err("refused");
+                assert!(
+                    !second || err.to_string().contains("after the signed message"),
+                    "{err}"
+                );
             }
         }
+    }
+
+    /// A packet with no place in a signed message is refused when it is parsed, before its
+    /// body is unpacked: this one claims 1 GiB but holds 8 bytes, so skipping it would fail
+    /// with "truncated" instead.
+    #[test]
+    fn foreign_packets_are_refused_before_their_body_is_read() {
+        let cert = key();
+        let mut foreign = vec![0xc0 | 60, 0xff];
+        foreign.extend((1u32 << 30).to_be_bytes());
+        foreign.extend([0u8; 8]);
+        let message = compressed(&[&foreign[..], &signed(&cert, CFG, false)[..]].concat());
+        let err = store(&cert)
+            .verify_message(&message, None, 1 << 20)
+            .expect_err("refused");
+        assert!(err.to_string().contains("not "), "{err}");
+        assert!(!err.to_string().contains("runcated"), "{err}");
     }
 
     /// Above KEEP the payload is dropped while the signature is unverified, then read again.
