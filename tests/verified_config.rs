@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use kindling::fetch::hash::sha512_of;
+use support::bomb;
 use support::pgp::{self, Key};
 use support::stage::{assert_fails, assert_ok, stderr, with_peak_rss, Env};
 use support::{ok, status, Server};
@@ -488,7 +489,7 @@ fn a_decompression_bomb_is_refused_at_the_config_limit_in_bounded_memory() {
     let certs: Vec<(&str, &[u8])> = certs.iter().map(|(n, c)| (*n, c.as_slice())).collect();
 
     // The bomb is a well-formed signed message: small, it verifies (and then is no config).
-    let env = file_env("", &pgp::zero_bomb(Some(&trusted), 2 * MIB));
+    let env = file_env("", &bomb::zero_bomb(Some(&trusted), 2 * MIB));
     env.trust(Some(r#"{"require":"signature"}"#), &certs);
     let out = kindling_verify_in(&env);
     assert!(
@@ -502,7 +503,7 @@ fn a_decompression_bomb_is_refused_at_the_config_limit_in_bounded_memory() {
         ("signed by an unknown key", Some(&stranger)),
         ("signed by a trusted key", Some(&trusted)),
     ] {
-        let bomb = pgp::zero_bomb(signer, 1024 * MIB);
+        let bomb = bomb::zero_bomb(signer, 1024 * MIB);
         assert!(bomb.len() < 4 * MIB as usize, "{who}: {} bytes", bomb.len());
         for (policy, limit) in [
             (r#"{"require":"signature"}"#, 64 * MIB),
