@@ -76,6 +76,12 @@ impl Policy {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Policy::default()),
             Err(source) => return Err(PolicyError::Read { path, source }),
         };
+        Self::parse(&bytes, &path)
+    }
+
+    /// A policy from the text of `path` (named in errors only).
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self, PolicyError> {
+        let path = path.to_path_buf();
         // serde reads a struct from a JSON array too, field by field in order (`[]` would be
         // the default policy, `["signature", true]` a strict one): only an object is a policy.
         let top = bytes.iter().find(|b| !b.is_ascii_whitespace());
@@ -96,7 +102,7 @@ impl Policy {
                 ),
             });
         }
-        let policy: Policy = serde_json::from_slice(&bytes).map_err(|e| PolicyError::Invalid {
+        let policy: Policy = serde_json::from_slice(bytes).map_err(|e| PolicyError::Invalid {
             path: path.clone(),
             reason: e.to_string(),
         })?;
