@@ -258,9 +258,11 @@ fn one_message(bytes: &[u8]) -> Result<OneMessage<'_>, PgpError> {
     reader
         .read_to_end(&mut binary)
         .map_err(|e| PgpError::Refused(format!("the ASCII armor is damaged: {e}")))?;
+    // What the armor reader left unread; not knowing it must not mean "nothing".
     let rest = Box::new(reader)
         .into_inner()
-        .map_or(0, |mut r| r.data_eof().map_or(0, |rest| rest.len()));
+        .and_then(|mut r| r.data_eof().ok().map(<[u8]>::len))
+        .ok_or_else(|| PgpError::Refused("the end of the ASCII armor cannot be found".into()))?;
     let end = bytes.len() - rest;
     if !bytes[end..].iter().all(u8::is_ascii_whitespace) {
         return Err(PgpError::Trailing(format!(
