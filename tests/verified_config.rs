@@ -4,12 +4,14 @@
 mod support;
 
 use std::path::Path;
+use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use kindling::fetch::hash::sha512_of;
+use support::bomb;
 use support::pgp::{self, Key};
-use support::stage::{assert_fails, assert_ok, stderr, Env};
+use support::stage::{assert_fails, assert_ok, stderr, with_peak_rss, Env};
 use support::{ok, status, Server};
 
 const CFG: &str = r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/motd","contents":{"source":"data:,signed"}}]}}"#;
@@ -291,6 +293,14 @@ fn max_config_bytes_limits_the_root_config() {
         &run_file(&env, "fetch-offline"),
         "larger than the limit of 16 bytes",
     );
+    // `kindling verify` decides as the initramfs would.
+    let out = kindling_verify_in(&env);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("larger than the limit of 16 bytes"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -461,4 +471,278 @@ fn require_measurement_without_a_tpm_refuses_the_config() {
     );
     assert_ok(&out);
     assert!(state(&env)["measurement"].is_null());
+}
+
+const MIB: u64 = 1 << 20;
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Issue 15, defect 1: a signed message is a compressed container, so a megabyte on the wire
+/// can hold a gigabyte. Unsigned, signed by a stranger or by a trusted key, it is refused as
+/// soon as the payload passes the config limit, and the engine never holds more than that.
+#[test]
+fn a_decompression_bomb_is_refused_at_the_config_limit_in_bounded_memory() {
+    let (trusted, stranger) = (Key::new("ops"), Key::new("intruder"));
+    let certs = [("ops.asc", trusted.public_armored())];
+    let certs: Vec<(&str, &[u8])> = certs.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+
+    // The bomb is a well-formed signed message: small, it verifies (and then is no config).
+    let env = file_env("", &bomb::zero_bomb(Some(&trusted), 2 * MIB));
+    env.trust(Some(r#"{"require":"signature"}"#), &certs);
+    let out = kindling_verify_in(&env);
+    assert!(
+        stdout(&out).contains("refused: the verified config is not valid"),
+        "{}",
+        stdout(&out)
+    );
+
+    for (who, signer) in [
+        ("unsigned", None),
+        ("signed by an unknown key", Some(&stranger)),
+        ("signed by a trusted key", Some(&trusted)),
+    ] {
+        let bomb = bomb::zero_bomb(signer, 1024 * MIB);
+        assert!(bomb.len() < 4 * MIB as usize, "{who}: {} bytes", bomb.len());
+        for (policy, limit) in [
+            (r#"{"require":"signature"}"#, 64 * MIB),
+            (r#"{"maxConfigBytes":4194304}"#, 4 * MIB),
+        ] {
+            let env = file_env("", &bomb);
+            env.trust(Some(policy), &certs);
+            let needle = format!("larger than the config limit of {limit} bytes");
+
+            let (out, peak) = with_peak_rss(&verify_command(&env));
+            eprintln!(
+                "{who}, {policy}: kindling verify peaked at {} KiB",
+                peak / 1024
+            );
+            assert_eq!(out.status.code(), Some(1), "{who}: {}", stdout(&out));
+            assert!(
+                stdout(&out).contains(&needle) && stdout(&out).contains("maxConfigBytes"),
+                "{who}, {policy}: {}",
+                stdout(&out)
+            );
+            assert!(
+                peak < 64 * MIB,
+                "{who}, {policy}: kindling verify peaked at {} MiB",
+                peak / MIB
+            );
+
+            let p = env.path("user.ign");
+            let cmd = env.command("fetch-offline", &[], &[("KINDLING_CONFIG_FILE", &p)]);
+            let (out, peak) = with_peak_rss(&cmd);
+            eprintln!(
+                "{who}, {policy}: fetch-offline peaked at {} KiB",
+                peak / 1024
+            );
+            assert_fails(&out, &needle);
+            assert!(stderr(&out).contains("maxConfigBytes"), "{}", stderr(&out));
+            assert!(
+                peak < 64 * MIB,
+                "{who}, {policy}: fetch-offline peaked at {} MiB",
+                peak / MIB
+            );
+            assert!(!env.run_dir().join("config.json").exists());
+        }
+    }
+}
+
+fn verify_command(env: &Env) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindling"));
+    cmd.arg("verify")
+        .arg("--trust-dir")
+        .arg(env.path("trust"))
+        .arg(env.path("user.ign"));
+    cmd
+}
+
+fn kindling_verify_in(env: &Env) -> std::process::Output {
+    verify_command(env).output().expect("runs")
+}
+
+/// Issue 15, defect 9: whatever follows the one signed message (garbage, a stray armor
+/// trailer, a second message signed by someone else) is refused, armored or binary, and
+/// nothing is applied. Whitespace after the armor is not "something".
+#[test]
+fn anything_after_the_signed_message_is_refused() {
+    let (key, other) = (Key::new("ops"), Key::new("other"));
+    let evil = CFG.replace("signed", "evil!!");
+    let armored = key.message(CFG.as_bytes(), true, false);
+    let binary = key.message(CFG.as_bytes(), false, false);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "armored, then garbage",
+            [&armored[..], b"garbage\n"].concat(),
+        ),
+        (
+            "armored, then an armor trailer",
+            [&armored[..], b"-----END PGP MESSAGE-----\n"].concat(),
+        ),
+        (
+            "armored, then a message signed by another key",
+            [armored.clone(), other.message(evil.as_bytes(), true, false)].concat(),
+        ),
+        (
+            "armored, then the same message again",
+            [armored.clone(), armored.clone()].concat(),
+        ),
+        ("binary, then garbage", [&binary[..], b"garbage"].concat()),
+        (
+            "binary, then one zero byte",
+            [&binary[..], &[0u8][..]].concat(),
+        ),
+        (
+            "binary, then a message signed by another key",
+            [binary.clone(), other.message(evil.as_bytes(), false, false)].concat(),
+        ),
+        (
+            "compressed, then a compressed message signed by another key",
+            [
+                key.message(CFG.as_bytes(), false, true),
+                other.message(evil.as_bytes(), false, true),
+            ]
+            .concat(),
+        ),
+        (
+            "one armor around two messages",
+            pgp::armored(&[binary.clone(), other.message(evil.as_bytes(), false, false)].concat()),
+        ),
+        (
+            "one armor around a message and garbage",
+            pgp::armored(&[&binary[..], b"garbage"].concat()),
+        ),
+    ];
+    for (what, message) in cases {
+        for trusted in [vec![&key], vec![&key, &other]] {
+            let env = file_env("", &message);
+            let certs: Vec<(String, Vec<u8>)> = trusted
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (format!("k{i}.asc"), k.public_armored()))
+                .collect();
+            let certs: Vec<(&str, &[u8])> = certs
+                .iter()
+                .map(|(n, c)| (n.as_str(), c.as_slice()))
+                .collect();
+            env.trust(Some(r#"{"require":"signature"}"#), &certs);
+            let out = run_file(&env, "fetch-offline");
+            assert_eq!(out.status.code(), Some(1), "{what}: accepted");
+            assert!(
+                stderr(&out).contains("after the signed message"),
+                "{what}: {}",
+                stderr(&out)
+            );
+            assert!(!env.run_dir().join("config.json").exists(), "{what}");
+            assert!(!stderr(&out).contains("evil"), "{what}: {}", stderr(&out));
+        }
+    }
+
+    // Trailing whitespace (an editor's newline) after the armor is fine.
+    let env = file_env("", &[&armored[..], b"\n\n  \r\n"].concat());
+    env.trust(
+        Some(r#"{"require":"signature"}"#),
+        &[("ops.asc", &key.public_armored())],
+    );
+    assert_ok(&run_file(&env, "fetch-offline"));
+}
+
+/// Issue 15, defect 2: a policy.json that is not a JSON object is broken, and a broken
+/// policy fails the boot; it is never read as "require none", nor field by position.
+#[test]
+fn a_policy_that_is_not_an_object_fails_closed() {
+    for policy in [
+        "[]",
+        r#"["signature", true]"#,
+        r#""signature""#,
+        "null",
+        "  [ ]\n",
+    ] {
+        let env = file_env("", CFG.as_bytes());
+        env.trust(Some(policy), &[]);
+        let out = run_file(&env, "fetch-offline");
+        assert_fails(&out, "is invalid");
+        assert!(
+            stderr(&out).contains("JSON object"),
+            "{policy}: {}",
+            stderr(&out)
+        );
+        assert!(!env.run_dir().join("config.json").exists(), "{policy}");
+    }
+}
+
+/// Issue 15, defect 10: a later, empty `kindling.config.hash=` must not cancel an earlier
+/// pin, nor may a second pin (under either name) replace the first. Both are refused before
+/// the config is read, with what to fix; the same holds for `kindling.config.sig`.
+#[test]
+fn an_empty_or_repeated_pin_is_refused() {
+    let pin = sha512_of(CFG.as_bytes());
+    let stale = sha512_of(b"another config");
+    for (cmdline, needle) in [
+        ("kindling.config.hash=".to_owned(), "is empty"),
+        ("ignition.config.hash".to_owned(), "is empty"),
+        (
+            format!("kindling.config.hash={stale} kindling.config.hash="),
+            "given 2 times",
+        ),
+        (
+            format!("ignition.config.hash={stale} ignition.config.hash="),
+            "given 2 times",
+        ),
+        (
+            format!("kindling.config.hash={stale} kindling.config.hash"),
+            "given 2 times",
+        ),
+        (
+            format!("kindling.config.hash={stale} kindling.config.hash={pin}"),
+            "given 2 times",
+        ),
+        (
+            format!("ignition.config.hash={stale} kindling.config.hash={pin}"),
+            "given 2 times",
+        ),
+        (
+            format!("kindling.config.hash={pin} kindling.config.hash={pin}"),
+            "given 2 times",
+        ),
+    ] {
+        let env = file_env(&cmdline, CFG.as_bytes());
+        let out = run_file(&env, "fetch-offline");
+        assert_fails(&out, needle);
+        assert!(
+            stderr(&out).contains("config.hash"),
+            "{cmdline}: {}",
+            stderr(&out)
+        );
+        assert!(!env.run_dir().join("config.json").exists(), "{cmdline}");
+    }
+
+    // The signature URL: a later empty one would drop the check of an earlier one.
+    let key = Key::new("ops");
+    let sig = key.detached(b"another config", None);
+    let server = Server::start("127.0.0.1", move |req, _| match req.path.as_str() {
+        "/c.ign" => ok(CFG.as_bytes()),
+        "/c.ign.asc" => ok(&sig),
+        _ => status(404, "Not Found"),
+    });
+    let (url, sig_url) = (server.url("/c.ign"), server.url("/c.ign.asc"));
+    for (cmdline, needle) in [
+        (
+            format!("kindling.config.url={url} kindling.config.sig={sig_url} kindling.config.sig="),
+            "given 2 times",
+        ),
+        (
+            format!("kindling.config.url={url} ignition.config.sig={sig_url} kindling.config.sig={sig_url}"),
+            "given 2 times",
+        ),
+        (format!("kindling.config.url={url} kindling.config.sig="), "is empty"),
+    ] {
+        let env = Env::new(&cmdline);
+        env.trust(None, &[("ops.asc", &key.public_armored())]);
+        let out = env.stage("fetch", &[]);
+        assert_fails(&out, needle);
+        assert!(stderr(&out).contains("config.sig"), "{cmdline}: {}", stderr(&out));
+        assert!(!env.run_dir().join("config.json").exists(), "{cmdline}");
+    }
 }

@@ -21,6 +21,6 @@ fn store() -> &'static TrustStore {
 
 fuzz_target!(|data: &[u8]| {
     let _ = looks_like_openpgp(data);
-    let _ = store().verify_message(data, None);
+    let _ = store().verify_message(data, None, 1 << 20);
     let _ = store().verify_detached(br#"{"ignition":{"version":"3.6.0"}}"#, data, None);
 });

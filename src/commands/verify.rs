@@ -9,7 +9,7 @@ use crate::fetch::hash::sha512_beside;
 use crate::input::read_config;
 use crate::verify::pgp::TrustStore;
 use crate::verify::policy::Policy;
-use crate::verify::{verify_root, Delivered};
+use crate::verify::{verify_root, Delivered, VerifyError};
 
 pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
     let policy = Policy::load(&args.trust_dir)?;
@@ -22,7 +22,16 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
     let name = args.config.display().to_string();
     let trust = || TrustStore::load(&args.trust_dir);
     // The digest line is for the reader, not the decision.
+    let limit = policy.config_limit();
     let (digest, verdict) = sha512_beside(&bytes, || {
+        // The same size check as the fetch stages make on what a provider delivers.
+        if bytes.len() as u64 > limit {
+            return Err(VerifyError::TooLarge {
+                source_name: name.clone(),
+                size: bytes.len() as u64,
+                limit,
+            });
+        }
         let delivered = Delivered {
             bytes: &bytes,
             source_name: &name,

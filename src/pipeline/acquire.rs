@@ -21,9 +21,7 @@ pub struct Delivery {
 
 /// The policy's `maxConfigBytes`, else the spec crate's limit.
 pub fn config_limit(ctx: &StageContext) -> u64 {
-    ctx.policy
-        .max_config_bytes
-        .unwrap_or(kindling_spec::source::MAX_CONFIG_BYTES as u64)
+    ctx.policy.config_limit()
 }
 
 pub fn acquire(ctx: &StageContext, network: Network) -> Result<Delivery, PipelineError> {

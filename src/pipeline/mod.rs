@@ -25,6 +25,8 @@ pub enum PipelineError {
     #[error(transparent)]
     Provider(#[from] ProviderError),
     #[error(transparent)]
+    Cmdline(#[from] crate::cmdline::CmdlineError),
+    #[error(transparent)]
     Chain(#[from] ChainError),
     #[error("getting the config took longer than {secs} s (the --config-timeout limit)")]
     Timeout { secs: u64 },
@@ -40,6 +42,10 @@ pub enum PipelineError {
 
 /// Runs the four steps; the caller writes the run directory (or the neednet marker).
 pub fn run(ctx: &StageContext, network: Network) -> Result<(Config, State), PipelineError> {
+    // Before anything is read: an empty or repeated pin or signature URL is refused, never
+    // resolved by "the last one wins".
+    ctx.cmdline.config_pin()?;
+    ctx.cmdline.config_sig()?;
     let delivery = acquire::acquire(ctx, network)?;
     let mut state = State {
         source: delivery.source.clone(),

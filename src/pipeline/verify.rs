@@ -16,7 +16,7 @@ pub fn verify(
     delivery: &Delivery,
     state: &mut State,
 ) -> Result<Option<Verified>, PipelineError> {
-    let pin = ctx.cmdline.value("config.hash").filter(|p| !p.is_empty());
+    let pin = ctx.cmdline.config_pin()?;
     let Some(bytes) = &delivery.bytes else {
         if pin.is_some() {
             return Err(verify::VerifyError::PinnedButMissing {

@@ -74,6 +74,8 @@ pub enum ProviderError {
         platform: &'static str,
         reason: String,
     },
+    #[error(transparent)]
+    Cmdline(#[from] crate::cmdline::CmdlineError),
 }
 
 /// Every `ignition.platform.id` Ignition 2.26 knows, which Kindling takes under the same names.
@@ -256,7 +258,7 @@ pub fn for_boot(
     config_dirs: &[PathBuf],
 ) -> Result<Box<dyn Provider>, ProviderError> {
     if let Some(url) = cmdline.value("config.url").filter(|u| !u.is_empty()) {
-        return Ok(Box::new(UrlProvider::new(url, cmdline.value("config.sig"))));
+        return Ok(Box::new(UrlProvider::new(url, cmdline.config_sig()?)));
     }
     if let Some(system) = system::SystemProvider::find(config_dirs) {
         log::info!(

@@ -47,10 +47,7 @@ impl Provider for UrlProvider {
                 });
             }
         }
-        let pinned = cx
-            .cmdline
-            .value("config.hash")
-            .is_some_and(|p| !p.is_empty());
+        let pinned = cx.cmdline.config_pin()?.is_some();
         if !cx.policy.allows(url, pinned) {
             return Err(ProviderError::Fetch {
                 what: format!("the config from {}", redact(url)),

@@ -20,6 +20,12 @@ pub enum VerifyError {
     PinMismatch { expected: String, actual: String },
     #[error("kindling.config.hash pins a config, but {source_name} supplied none")]
     PinnedButMissing { source_name: String },
+    #[error("the config from {source_name} is {size} bytes, larger than the limit of {limit} bytes (raise maxConfigBytes in the trust policy if it is meant to be this big)")]
+    TooLarge {
+        source_name: String,
+        size: u64,
+        limit: u64,
+    },
     #[error("the config from {source_name} is refused: {reason}")]
     Signature { source_name: String, reason: String },
     #[error("the trust policy (require: {rule}) refuses the config from {source_name}: {why}")]
@@ -102,7 +108,9 @@ pub fn verify_root(
     let bytes = delivered.bytes;
     if pgp::looks_like_openpgp(bytes) {
         let store = trust().map_err(sig_err)?;
-        let (payload, signer) = store.verify_message(bytes, max_age).map_err(sig_err)?;
+        let (payload, signer) = store
+            .verify_message(bytes, max_age, policy.config_limit())
+            .map_err(sig_err)?;
         out.payload = Some(payload);
         out.signer = Some(signer);
     } else if let Some(sig) = &delivered.detached_signature {

@@ -76,7 +76,33 @@ impl Policy {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Policy::default()),
             Err(source) => return Err(PolicyError::Read { path, source }),
         };
-        let policy: Policy = serde_json::from_slice(&bytes).map_err(|e| PolicyError::Invalid {
+        Self::parse(&bytes, &path)
+    }
+
+    /// A policy from the text of `path` (named in errors only).
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self, PolicyError> {
+        let path = path.to_path_buf();
+        // serde reads a struct from a JSON array too, field by field in order (`[]` would be
+        // the default policy, `["signature", true]` a strict one): only an object is a policy.
+        let top = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if top != Some(&b'{') {
+            let kind = match top {
+                Some(b'[') => "an array",
+                Some(b'"') => "a string",
+                Some(b'n') => "null",
+                Some(b't' | b'f') => "a boolean",
+                Some(b'-' | b'0'..=b'9') => "a number",
+                None => "empty",
+                Some(_) => "not JSON",
+            };
+            return Err(PolicyError::Invalid {
+                path,
+                reason: format!(
+                    r#"it is {kind}, but it must be a JSON object, e.g. {{"require": "signature"}}"#
+                ),
+            });
+        }
+        let policy: Policy = serde_json::from_slice(bytes).map_err(|e| PolicyError::Invalid {
             path: path.clone(),
             reason: e.to_string(),
         })?;
@@ -100,6 +126,13 @@ impl Policy {
             });
         }
         Ok(policy)
+    }
+
+    /// The largest root config accepted, in bytes: `maxConfigBytes`, else the built-in limit
+    /// (64 MiB). It holds for the bytes delivered and for a signed message's unpacked payload.
+    pub fn config_limit(&self) -> u64 {
+        self.max_config_bytes
+            .unwrap_or(kindling_spec::source::MAX_CONFIG_BYTES as u64)
     }
 
     /// A one-line summary for reports, e.g. `require signature, strictChain`.
@@ -167,10 +200,37 @@ mod tests {
             r#"{"require":"none","extra":1}"#,
             r#"{"allowedSchemes":["ftp"]}"#,
             r#"{"maxConfigBytes":0}"#,
+            r#"{"require":"signature","require":"none"}"#,
+            r#"{"require":"signature"} {}"#,
             "not json",
         ] {
             let err = load(bad).expect_err(bad);
             assert!(err.to_string().contains("is invalid"), "{err}");
         }
+    }
+
+    /// Issue 15, defect 2: `[]` was read as the default policy (require none) and
+    /// `["signature", true]` field by field, in order.
+    #[test]
+    fn only_an_object_is_a_policy() {
+        for (bad, kind) in [
+            ("[]", "an array"),
+            (r#"["signature", true]"#, "an array"),
+            (r#"["none"]"#, "an array"),
+            (r#""signature""#, "a string"),
+            ("null", "null"),
+            ("true", "a boolean"),
+            ("1", "a number"),
+            ("", "empty"),
+            (" \n", "empty"),
+        ] {
+            let err = load(bad).expect_err(bad).to_string();
+            assert!(
+                err.contains("is invalid")
+                    && err.contains(&format!("it is {kind}, but it must be a JSON object")),
+                "{bad:?}: {err}"
+            );
+        }
+        assert_eq!(load(" \n{}\n").expect("an empty object"), Policy::default());
     }
 }

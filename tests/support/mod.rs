@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod bomb;
 pub mod fake_systemd;
 pub mod loopdev;
 pub mod objstore;

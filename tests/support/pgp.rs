@@ -65,7 +65,7 @@ impl Key {
         self.cert.as_tsk().armored().to_vec().expect("armor")
     }
 
-    fn keypair(&self) -> openpgp::crypto::KeyPair {
+    pub fn keypair(&self) -> openpgp::crypto::KeyPair {
         let p = StandardPolicy::new();
         // Signing keys valid at the cert's creation time, so expired keys can still sign.
         let when = self.cert.primary_key().key().creation_time() + Duration::from_secs(60);
@@ -82,7 +82,9 @@ impl Key {
             .expect("keypair")
     }
 
-    fn time(&self, at: Option<SystemTime>) -> SystemTime {
+    /// When a signature made now by this key is dated (`at`, else now, or shortly after the
+    /// key's creation for old keys).
+    pub fn time(&self, at: Option<SystemTime>) -> SystemTime {
         at.unwrap_or_else(|| {
             let created = self.cert.primary_key().key().creation_time();
             let now = SystemTime::now();
@@ -140,6 +142,17 @@ impl Key {
         }
         out
     }
+}
+
+/// `binary` wrapped in one ASCII armor block (`-----BEGIN PGP MESSAGE-----`).
+pub fn armored(binary: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut w = armor::Writer::new(&mut out, armor::Kind::Message).expect("armor");
+        w.write_all(binary).expect("write");
+        w.finalize().expect("finalize");
+    }
+    out
 }
 
 /// `message` with one bit flipped in the first byte of `needle`, which must be stored in the

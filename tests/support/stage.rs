@@ -56,6 +56,18 @@ impl Env {
         extra_args: &[&std::ffi::OsStr],
         extra_env: &[(&str, &Path)],
     ) -> Output {
+        self.command(stage, extra_args, extra_env)
+            .output()
+            .expect("kindling runs")
+    }
+
+    /// The command [`Env::stage_with`] runs, to run another way (under `/usr/bin/time`, say).
+    pub fn command(
+        &self,
+        stage: &str,
+        extra_args: &[&std::ffi::OsStr],
+        extra_env: &[(&str, &Path)],
+    ) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindling"));
         cmd.arg(stage)
             .args(extra_args)
@@ -79,13 +91,50 @@ impl Env {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
-        cmd.output().expect("kindling runs")
+        cmd
     }
 
     pub fn config(&self) -> serde_json::Value {
         let bytes = std::fs::read(self.run_dir().join("config.json")).expect("config.json written");
         serde_json::from_slice(&bytes).expect("config.json is JSON")
     }
+}
+
+/// Runs `cmd` under GNU time and returns its output and its peak resident set size in bytes.
+/// Without /usr/bin/time the test fails: a memory bound that is not measured is not checked.
+pub fn with_peak_rss(cmd: &Command) -> (Output, u64) {
+    let time = Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "/usr/bin/time (GNU time, Debian package `time`) is needed to measure peak memory"
+    );
+    let report = tempfile::NamedTempFile::new().expect("tempfile");
+    let mut timed = Command::new(time);
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(report.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    let out = timed.output().expect("/usr/bin/time runs");
+    let text = std::fs::read_to_string(report.path()).expect("time's report");
+    // GNU time writes "Command exited with non-zero status N" first when the command fails.
+    let kib: u64 = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in time's report: {text:?}"));
+    (out, kib * 1024)
 }
 
 pub fn stderr(o: &Output) -> String {
