@@ -171,7 +171,7 @@ fn flatcar_spec_1_and_2_configs_are_read() {
 fn wrong_types_name_the_field() {
     assert_invalid(
         br#"{"ignition": {"version": "3.0.0"}, "storage": {"files": [{"path": "/a", "mode": "0644"}]}}"#,
-        "error at $.storage.files.0.mode, line 1 col 81: wrong type: expected an integer, found string \"0644\"",
+        "error at $.storage.files.0.mode, line 1 col 81: wrong type: expected an integer, found a string (\"0644\"): remove the quotes",
     );
 }
 
@@ -293,4 +293,32 @@ fn the_id_that_means_unchanged_is_refused() {
         br#"{"ignition":{"version":"3.6.0"},"passwd":{"users":[{"name":"core","uid":4294967294}]}}"#,
     );
     assert_eq!((code, stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn yaml_gets_a_hint_to_transpile_it_with_flint() {
+    let out = assert_invalid(
+        b"variant: fcos\nversion: 1.5.0\nstorage:\n  files: []\n",
+        "invalid JSON",
+    );
+    assert!(
+        out.contains("this looks like YAML (a Butane config?)") && out.contains("flint"),
+        "{out}"
+    );
+}
+
+#[test]
+fn typos_and_quoted_modes_say_the_fix() {
+    let (code, stdout, _) = validate_stdin(
+        br#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a","contnets":{"source":"data:,x"}}]}}"#,
+    );
+    assert_eq!(code, 0, "an unused key is a warning");
+    assert!(
+        stdout.contains("unused key contnets: did you mean contents?"),
+        "{stdout}"
+    );
+    assert_invalid(
+        br#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a","mode":"0644"}]}}"#,
+        "wrong type: expected an integer, found a string (\"0644\"): remove the quotes",
+    );
 }

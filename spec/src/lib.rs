@@ -12,6 +12,7 @@ mod fast;
 mod gate;
 pub mod legacy;
 pub mod merge;
+pub mod messages;
 pub mod path;
 mod position;
 pub mod report;
@@ -177,10 +178,9 @@ fn deserialize(
     let result = Config::deserialize(tracked);
     for path in unused {
         let key = path.last_key().unwrap_or("?").to_owned();
-        unused_keys.key_warning(
-            path,
-            format!("unused key {key}: remove it or check its spelling"),
-        );
+        let valid = schema::fields_of_parent(&path);
+        let valid: Vec<&str> = valid.iter().map(String::as_str).collect();
+        unused_keys.key_warning(path, messages::unused_key(&key, &valid));
     }
     match result {
         Ok(config) => Some(config),
@@ -228,7 +228,23 @@ pub(crate) fn type_error_message(serde_msg: &str) -> String {
         .map(|(f, _)| f.to_owned());
     match (found, expected) {
         (Some(found), Some(expected)) => {
-            format!("wrong type: expected {expected}, found {found}")
+            // serde says `string "0644"`; say `a string ("0644")`, as flint does.
+            let (kind, shown) = match found.split_once(' ') {
+                Some((k, v)) => (k, Some(v)),
+                None => (found.as_str(), None),
+            };
+            let kind = match kind {
+                "string" => "a string",
+                "integer" => "an integer",
+                "floating" => "a number with a fraction",
+                "boolean" => "a boolean",
+                "sequence" => "a list",
+                "map" => "an object",
+                "null" | "unit" => "null",
+                _ => kind,
+            };
+            let shown = shown.filter(|v| !v.starts_with("point"));
+            messages::wrong_type(&expected, kind, shown)
         }
         _ => format!("invalid value: {serde_msg}"),
     }

@@ -97,3 +97,48 @@ fn describe_properties(node: &Value, defs: &Value, depth: usize, out: &mut Strin
 pub fn object_paths_source() -> String {
     crate::shape::object_paths_source()
 }
+
+/// The fields valid in the object that holds the last key of `path` (the JSON path of an
+/// unknown key), for "did you mean" hints; empty when the path leads nowhere in the schema.
+pub fn fields_of_parent(path: &crate::path::JsonPath) -> Vec<String> {
+    use crate::path::Segment;
+    let schema = config_schema();
+    let defs = schema.get("$defs").cloned().unwrap_or_default();
+    let segments = path.segments();
+    let mut node = &schema;
+    for segment in &segments[..segments.len().saturating_sub(1)] {
+        let Some(here) = concrete(node, &defs) else {
+            return Vec::new();
+        };
+        let next = match segment {
+            Segment::Key(k) => here.get("properties").and_then(|p| p.get(k)),
+            Segment::Index(_) => here.get("items"),
+        };
+        match next {
+            Some(n) => node = n,
+            None => return Vec::new(),
+        }
+    }
+    concrete(node, &defs)
+        .and_then(|n| n.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The node itself, or the alternative of an `anyOf`/`oneOf` (an optional field's `null`
+/// aside) that has properties or items, with `$ref`s followed.
+fn concrete<'a>(node: &'a Value, defs: &'a Value) -> Option<&'a Value> {
+    let node = resolve(node, defs);
+    if node.get("properties").is_some() || node.get("items").is_some() {
+        return Some(node);
+    }
+    ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .filter_map(|k| node.get(*k).and_then(Value::as_array))
+        .flatten()
+        .find_map(|alt| {
+            let alt = resolve(alt, defs);
+            (alt.get("properties").is_some() || alt.get("items").is_some()).then_some(alt)
+        })
+}

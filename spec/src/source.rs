@@ -78,6 +78,8 @@ pub fn parse(input: &[u8]) -> Result<Value, SourceError> {
             };
             let message = if message == "recursion limit exceeded" {
                 format!("nesting deeper than {MAX_NESTING} levels")
+            } else if let Some(hint) = crate::messages::looks_like_yaml(text) {
+                format!("{message}; {hint}")
             } else {
                 message
             };

@@ -136,7 +136,11 @@ fn translate(m: &ArgMatches) -> Result<ExitCode, String> {
     };
     let outcome = transpile(&bytes, &options);
 
-    let entries = &outcome.report.entries;
+    // In the order of the source, so a reader goes down the file once; findings without a
+    // position (about the whole config) come last. The sort is stable.
+    let mut sorted = outcome.report.entries.clone();
+    sorted.sort_by_key(|e| e.pos.map_or((u32::MAX, u32::MAX), |p| (p.line, p.col)));
+    let entries = &sorted;
     if !entries.is_empty() {
         let text = if m.get_flag("raw-errors") {
             render::raw(entries)
@@ -147,17 +151,14 @@ fn translate(m: &ArgMatches) -> Result<ExitCode, String> {
         let _ = std::io::stderr().write_all(text.as_bytes());
     }
     let Some(json) = outcome.json else {
-        let errors = entries
-            .iter()
-            .filter(|e| e.kind == crate::report::Kind::Error)
-            .count();
-        return Err(format!(
-            "translating {name} failed: {errors} error{}",
-            if errors == 1 { "" } else { "s" }
-        ));
+        return Err(format!("translating {name} failed: {}", summary(entries)));
     };
     if m.get_flag("strict") && !entries.is_empty() {
-        return Err("config produced warnings and --strict was specified".to_owned());
+        // Butane's wording, which scripts match, with the count after it.
+        return Err(format!(
+            "config produced warnings and --strict was specified ({})",
+            summary(entries)
+        ));
     }
     if !m.get_flag("check") {
         let mut data = json.into_bytes();
@@ -175,6 +176,21 @@ fn translate(m: &ArgMatches) -> Result<ExitCode, String> {
 
 /// Reads at most one byte more than [`crate::yaml::MAX_INPUT_BYTES`], so that `/dev/zero` or
 /// an endless pipe is refused at the limit instead of filling memory.
+/// `2 errors, 1 warning`: every finding counted, by kind.
+fn summary(entries: &[crate::report::Entry]) -> String {
+    let count = |kind| entries.iter().filter(|e| e.kind == kind).count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let (errors, warnings) = (
+        count(crate::report::Kind::Error),
+        count(crate::report::Kind::Warning),
+    );
+    match (errors, warnings) {
+        (e, 0) => plural(e, "error"),
+        (0, w) => plural(w, "warning"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
 fn read_input(path: Option<&str>) -> Result<(Vec<u8>, String), String> {
     let (reader, name): (Box<dyn Read>, String) = match path {
         Some(p) => (

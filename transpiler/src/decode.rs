@@ -1,5 +1,5 @@
 //! Reads the YAML tree into a value tree, field by field as the dialect's table says:
-//! unknown keys are warnings ("Unused key", as Butane says), wrong types are errors, and
+//! unknown keys are warnings ("unused key", worded as `kindling validate` words it), wrong types are errors, and
 //! every error in the document is reported, not just the first.
 
 use kindling_spec::Kind;
@@ -39,12 +39,15 @@ fn decode_obj(
     for entry in entries {
         let Some(field) = def.yaml_field(&entry.key, dialect) else {
             let path = diag.origins.path(origin).key(&entry.key);
-            diag.report.push(
-                Kind::Warning,
-                path,
-                Some(entry.key_pos),
-                format!("Unused key {}", entry.key),
-            );
+            diag.report.push(Kind::Warning, path, Some(entry.key_pos), {
+                let valid: Vec<&str> = def
+                    .fields
+                    .iter()
+                    .filter(|f| f.gate.allows(dialect))
+                    .map(|f| f.yaml)
+                    .collect();
+                kindling_spec::messages::unused_key(&entry.key, &valid)
+            });
             continue;
         };
         let child = diag.origins.key(origin, field.yaml, entry.value.pos);
@@ -68,10 +71,10 @@ fn decode_value(
         }
     }
     let wrong = |diag: &mut Diag, expected: &str| {
-        diag.error(
-            origin,
-            format!("wrong type: expected {expected}, found {}", node.describe()),
-        );
+        diag.error(origin, {
+            let (kind, shown) = node.parts();
+            kindling_spec::messages::wrong_type(expected, kind, shown.as_deref())
+        });
         None
     };
     match ty {
@@ -147,14 +150,19 @@ mod tests {
         let e = &diag.report.entries[0];
         assert_eq!(e.kind, Kind::Warning);
         assert_eq!(e.path.to_string(), "$.storage.filez");
-        assert_eq!(e.message, "Unused key filez");
+        assert_eq!(
+            e.message,
+            "unused key filez: did you mean files? (remove it or fix its spelling)"
+        );
         assert_eq!(e.pos.map(|p| (p.line, p.col)), Some((4, 3)));
     }
 
     #[test]
     fn fields_newer_than_the_version_are_unused() {
         let (_, diag) = decode("storage:\n  luks: []\n", "1.1.0");
-        assert_eq!(diag.report.entries[0].message, "Unused key luks");
+        assert!(diag.report.entries[0]
+            .message
+            .starts_with("unused key luks: "));
         let (_, diag) = decode("storage:\n  luks: []\n", "1.2.0");
         assert!(diag.report.is_empty());
     }

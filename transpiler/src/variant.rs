@@ -99,12 +99,33 @@ pub enum DialectError {
     Rhcos,
     #[error("the openshift variant (MachineConfig output) is not supported by flint")]
     Openshift,
-    #[error("No translator exists for variant {variant} with version {version}{hint}")]
+    #[error(
+        "No translator exists for variant {variant} with version {version}{hint}; flint knows {}",
+        known()
+    )]
     Unknown {
         variant: String,
         version: String,
         hint: &'static str,
     },
+}
+
+/// The variant/version pairs flint translates, as `fcos 1.0.0-1.7.0, flatcar 1.0.0-1.1.0, …`.
+pub fn known() -> String {
+    let mut out: Vec<String> = Vec::new();
+    for variant in [Variant::Fcos, Variant::Flatcar, Variant::R4e, Variant::Fiot] {
+        let minors: Vec<u8> = DIALECTS
+            .iter()
+            .filter(|d| d.variant == variant)
+            .map(|d| d.minor)
+            .collect();
+        match (minors.first(), minors.last()) {
+            (Some(a), Some(b)) if a == b => out.push(format!("{variant} 1.{a}.0")),
+            (Some(a), Some(b)) => out.push(format!("{variant} 1.{a}.0-1.{b}.0")),
+            _ => {}
+        }
+    }
+    out.join(", ")
 }
 
 /// Looks up the dialect for the `variant` and `version` fields of a config.

@@ -414,6 +414,13 @@ impl Scalar {
 
     /// A short description of the scalar's type for error messages.
     pub fn describe(&self) -> String {
+        let (kind, shown) = self.parts();
+        format!("{kind} ({shown})")
+    }
+
+    /// What kind of value this is, and the value as shown in messages (quoted, cut at 40
+    /// characters).
+    pub fn parts(&self) -> (&'static str, String) {
         let kind = match self.resolve() {
             Resolved::Null => "null",
             Resolved::Bool(_) => "a boolean",
@@ -425,7 +432,7 @@ impl Scalar {
         if shown.len() < self.text.len() {
             shown.push('…');
         }
-        format!("{kind} ({shown:?})")
+        (kind, format!("{shown:?}"))
     }
 }
 
@@ -507,6 +514,18 @@ impl Node {
             NodeKind::Scalar(s) => s.describe(),
             NodeKind::Seq(_) => "a list".to_owned(),
             NodeKind::Map(_) => "a mapping".to_owned(),
+        }
+    }
+
+    /// The kind of the node, and a scalar's value as shown in messages.
+    pub fn parts(&self) -> (&'static str, Option<String>) {
+        match &self.kind {
+            NodeKind::Scalar(s) => {
+                let (kind, shown) = s.parts();
+                (kind, Some(shown))
+            }
+            NodeKind::Seq(_) => ("a list", None),
+            NodeKind::Map(_) => ("a mapping", None),
         }
     }
 

@@ -193,7 +193,7 @@ fn raw_errors_use_butanes_one_line_form() {
     let r = s.run(&["--raw-errors", "c.bu"]);
     assert_eq!(
         r.stderr,
-        "warning at $.storage.filez, line 4 col 3: Unused key filez\n"
+        "warning at $.storage.filez, line 4 col 3: unused key filez: did you mean files? (remove it or fix its spelling)\n"
     );
 }
 

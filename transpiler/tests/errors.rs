@@ -68,13 +68,13 @@ fn non_utf8_input_is_refused() {
 #[test]
 fn unused_key_warns_at_the_key() {
     run("variant: fcos\nversion: 1.5.0\nstorage:\n  filez: []\n")
-        .warns("warning at $.storage.filez, line 4 col 3: Unused key filez");
+        .warns("warning at $.storage.filez, line 4 col 3: unused key filez: did you mean files?");
 }
 
 #[test]
 fn field_newer_than_the_version_is_an_unused_key() {
     run("variant: fcos\nversion: 1.4.0\nstorage:\n  luks:\n    - name: x\n      device: /dev/vdb\n      discard: true\n")
-        .warns("warning at $.storage.luks.0.discard, line 7 col 7: Unused key discard");
+        .warns("warning at $.storage.luks.0.discard, line 7 col 7: unused key discard");
 }
 
 #[test]
@@ -323,8 +323,8 @@ fn strict_turns_warnings_into_failure_without_output() {
         "variant: fcos\nversion: 1.5.0\nstorage:\n  filez: []\n",
         &["--strict", "-o", "out.ign"],
     );
-    r.fails_with("Unused key filez")
-        .fails_with("config produced warnings and --strict was specified");
+    r.fails_with("unused key filez: did you mean files?")
+        .fails_with("config produced warnings and --strict was specified (1 warning)");
     assert!(
         !s.path("out.ign").exists(),
         "no output under --strict with warnings"
@@ -341,4 +341,27 @@ fn unusable_files_dir_matters_only_when_a_local_file_is_needed() {
         &["-d", "no-such-dir"],
     )
     .fails_with("files directory no-such-dir:");
+}
+
+#[test]
+fn findings_come_in_source_order_and_the_summary_counts_warnings() {
+    let s = Scratch::new();
+    // The error (line 9) is found before the warning (line 6); the report goes down the file.
+    let r = s.translate(
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n      contnets:\n        inline: x\n    - path: /b\n      mode: \"0644\"\n",
+        &[],
+    );
+    let warning = r.stderr.find("line 6 col 7").expect("the warning");
+    let error = r.stderr.find("line 9 col 13").expect("the error");
+    assert!(warning < error, "{}", r.stderr);
+    r.fails_with("unused key contnets: did you mean contents?")
+        .fails_with("found a string (\"0644\"): remove the quotes")
+        .fails_with("translating config.bu failed: 1 error, 1 warning");
+}
+
+#[test]
+fn an_unknown_version_lists_the_known_ones() {
+    let s = Scratch::new();
+    s.translate("variant: fcos\nversion: 1.99.0\n", &[])
+        .fails_with("No translator exists for variant fcos with version 1.99.0; flint knows fcos 1.0.0-1.7.0, flatcar 1.0.0-1.1.0");
 }

@@ -209,7 +209,7 @@ fn fcos_1_0_has_inline_files_but_no_inline_configs() {
         "variant: fcos\nversion: 1.0.0\nignition:\n  config:\n    merge:\n      - source: https://example.com/c.ign\n        inline: x\nstorage:\n  files:\n    - path: /a\n      contents:\n        inline: hi\n",
         &[],
     );
-    r.warns("Unused key inline");
+    r.warns("unused key inline");
     assert_eq!(r.json()["ignition"]["version"], "3.0.0");
     assert_eq!(
         r.json()["storage"]["files"][0]["contents"]["source"],
