@@ -409,6 +409,41 @@ fn users_and_groups_get_every_field() {
     assert_eq!((root_keys.uid, root_keys.mode), (0, 0o600));
 }
 
+/// Ignition 2.26 (not 2.14): a group without passwordHash gets groupadd's own gshadow
+/// default, not "*"; a group that exists already is changed with groupmod, not refused.
+#[test]
+fn groups_follow_ignition_2_26() {
+    root_only!("groups_follow_ignition_2_26");
+    let mut case = Case::new();
+    let mut group = fs::OpenOptions::new()
+        .append(true)
+        .open(case.path("/etc/group"))
+        .expect("group");
+    writeln!(group, "there:x:1600:").expect("group");
+    let mut gshadow = fs::OpenOptions::new()
+        .append(true)
+        .open(case.path("/etc/gshadow"))
+        .expect("gshadow");
+    writeln!(gshadow, "there:!::").expect("gshadow");
+    let out = case.ok(&config(json!({"passwd": {"groups": [
+        {"name": "plain"},
+        {"name": "empty", "passwordHash": ""},
+        {"name": "there", "gid": 1650, "passwordHash": "$6$t$therehash", "system": true}
+    ]}})));
+    for name in ["plain", "empty"] {
+        let line = case.line_of("/etc/gshadow", name);
+        assert!(
+            line.starts_with(&format!("{name}:!:")),
+            "groupadd's default, not \"*\": {line}"
+        );
+    }
+    assert_eq!(case.line_of("/etc/group", "there"), "there:x:1650:");
+    assert!(case
+        .line_of("/etc/gshadow", "there")
+        .starts_with("there:$6$t$therehash:"));
+    assert!(out.stderr.contains("modified group there"), "{out}");
+}
+
 fn svc_gid(case: &Case) -> String {
     case.line_of("/etc/group", "svc")
         .split(':')
@@ -830,10 +865,11 @@ fn secrets_stay_out_of_logs_and_errors() {
         assert!(!ok.stderr.contains(secret), "{secret} leaked:\n{ok}");
         assert!(!ok.stdout.contains(secret), "{secret} leaked:\n{ok}");
     }
-    // A failing command that got a hash: the hash is not in the error.
+    // A failing command that got a hash: the hash is not in the error. (g exists now, so
+    // this is groupmod, refused because gid 0 belongs to root.)
     let failed = case.fails(
         &config(
-            json!({"passwd": {"groups": [{"name": "g", "passwordHash": "$6$x$AGAINSECRETHASH"}]}}),
+            json!({"passwd": {"groups": [{"name": "g", "gid": 0, "passwordHash": "$6$x$AGAINSECRETHASH"}]}}),
         ),
         "already exists",
     );
