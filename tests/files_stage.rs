@@ -564,7 +564,8 @@ fn units_dropins_presets_and_masks() {
     );
     assert_eq!(
         case.read(PRESET),
-        "enable earlier.service\nenable hello.service\nenable noinstall.service\ndisable old.service\nenable getty@.service tty2 tty3\n"
+        // Sorted as Ignition 2.26 sorts them ("<unit>-enabled" / "<unit>-disabled").
+        "enable earlier.service\nenable getty@.service tty2 tty3\nenable hello.service\nenable noinstall.service\ndisable old.service\n"
     );
     assert!(
         out.stderr.contains(
@@ -575,6 +576,74 @@ fn units_dropins_presets_and_masks() {
     assert!(
         !out.stderr.contains("unit hello.service is enabled, but"),
         "{out}"
+    );
+}
+
+/// Ignition 2.26 (not 2.14): `enabled: false` writes a disable preset only for a unit that
+/// `systemctl --root … is-enabled` reports as enabled (static included), after removing its
+/// enablement links; a unit that is disabled, masked or missing gets no line.
+#[test]
+fn disable_presets_only_for_enabled_units() {
+    root_only!("disable_presets_only_for_enabled_units");
+    let mut case = Case::new();
+    let lib = case.path("/usr/lib/systemd/system");
+    let sys = case.path("/etc/systemd/system");
+    fs::create_dir_all(&lib).expect("lib");
+    fs::create_dir_all(sys.join("multi-user.target.wants")).expect("wants");
+    let installable = "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n";
+    for unit in ["on.service", "off.service", "echo@.service"] {
+        fs::write(lib.join(unit), installable).expect("unit");
+    }
+    fs::write(
+        lib.join("static.service"),
+        "[Service]\nExecStart=/bin/true\n",
+    )
+    .expect("static");
+    fs::write(lib.join("hidden.service"), installable).expect("hidden");
+    symlink("/dev/null", sys.join("hidden.service")).expect("mask");
+    for unit in ["on.service", "echo@a.service"] {
+        let target = if unit == "on.service" {
+            "on.service"
+        } else {
+            "echo@.service"
+        };
+        symlink(
+            format!("/usr/lib/systemd/system/{target}"),
+            sys.join("multi-user.target.wants").join(unit),
+        )
+        .expect("wants link");
+    }
+    case.ok(&config(json!({"systemd": {"units": [
+        {"name": "on.service", "enabled": false},
+        {"name": "off.service", "enabled": false},
+        {"name": "static.service", "enabled": false},
+        {"name": "hidden.service", "enabled": false},
+        {"name": "missing.service", "enabled": false},
+        {"name": "echo@a.service", "enabled": false},
+        {"name": "echo@b.service", "enabled": false}
+    ]}})));
+    assert_eq!(
+        case.read(PRESET),
+        "disable echo@.service a\ndisable on.service\ndisable static.service\n"
+    );
+    assert!(
+        !sys.join("multi-user.target.wants").exists(),
+        "the enablement links of on.service and echo@a.service are gone"
+    );
+    assert_eq!(
+        case.node("/etc/systemd/system/hidden.service").data,
+        b"/dev/null",
+        "a masked unit is left alone"
+    );
+
+    // Nothing enabled among the units: no preset file at all.
+    let mut none = Case::new();
+    none.ok(&config(json!({"systemd": {"units": [
+        {"name": "missing.service", "enabled": false}
+    ]}})));
+    assert!(
+        !none.path(PRESET).exists(),
+        "no disable line for a unit that does not exist"
     );
 }
 
