@@ -315,19 +315,15 @@ impl Drop for Killed {
     }
 }
 
-#[test]
-fn https_trusts_only_known_cas() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    make_certs(dir.path());
-    std::fs::File::create(dir.path().join("config.ign"))
-        .and_then(|mut f| f.write_all(b"over tls"))
-        .expect("file");
+/// `openssl s_server` on 127.0.0.1 serving the files of `dir` with `cert` and `key`; the
+/// URL of `path` on it.
+fn serve_tls(dir: &std::path::Path, cert: &str, key: &str, path: &str) -> (Killed, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
         .expect("addr")
         .port();
-    let _server = Killed(
+    let server = Killed(
         Command::new("openssl")
             .args([
                 "s_server",
@@ -335,23 +331,33 @@ fn https_trusts_only_known_cas() {
                 "-accept",
                 &format!("127.0.0.1:{port}"),
                 "-cert",
-                "srv.pem",
+                cert,
                 "-key",
-                "srv.key",
+                key,
                 "-WWW",
             ])
-            .current_dir(dir.path())
+            .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("openssl s_server"),
     );
-    let url = format!("https://127.0.0.1:{port}/config.ign");
     let deadline = Instant::now() + Duration::from_secs(5);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
+    (server, format!("https://127.0.0.1:{port}/{path}"))
+}
+
+#[test]
+fn https_trusts_only_known_cas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    make_certs(dir.path());
+    std::fs::File::create(dir.path().join("config.ign"))
+        .and_then(|mut f| f.write_all(b"over tls"))
+        .expect("file");
+    let (_server, url) = serve_tls(dir.path(), "srv.pem", "srv.key", "config.ign");
     let unknown = FetchSettings {
         total_timeout: Some(Duration::from_millis(800)),
         ..quick()
@@ -364,4 +370,96 @@ fn https_trusts_only_known_cas() {
         ..quick()
     };
     assert_eq!(get(trusted, &res(&url)).expect("trusted CA"), b"over tls");
+}
+
+/// A self-signed certificate as `openssl req -x509` makes it (CA:TRUE), for `san`.
+fn self_signed_ca(dir: &std::path::Path, name: &str, san: &str) {
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout",
+        ])
+        .arg(format!("{name}.key"))
+        .arg("-out")
+        .arg(format!("{name}.pem"))
+        .args(["-subj", &format!("/CN={name}"), "-addext"])
+        .arg(format!("subjectAltName={san}"))
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(format!("{name}.pem"))
+        .current_dir(dir)
+        .output()
+        .expect("openssl x509");
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("CA:TRUE"),
+        "the test needs a CA:TRUE certificate, as openssl req -x509 makes by default"
+    );
+}
+
+/// Ignition 2.26 accepts a server whose certificate is itself listed in
+/// `ignition.security.tls.certificateAuthorities` (a self-signed CA:TRUE certificate);
+/// rustls alone refuses it with CaUsedAsEndEntity. Exactly that case is accepted.
+#[test]
+fn a_self_signed_ca_certificate_listed_in_the_config_is_accepted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    self_signed_ca(dir.path(), "self", "IP:127.0.0.1");
+    std::fs::write(dir.path().join("config.ign"), b"self-signed").expect("file");
+    let (_server, url) = serve_tls(dir.path(), "self.pem", "self.key", "config.ign");
+    let listed = FetchSettings {
+        ca_bundles: vec![std::fs::read(dir.path().join("self.pem")).expect("pem")],
+        ..quick()
+    };
+    assert_eq!(get(listed, &res(&url)).expect("accepted"), b"self-signed");
+}
+
+/// Nothing wider: the same kind of certificate is refused when the config lists another CA
+/// (or none), and when it is listed but made for another host name. Refusals are final at
+/// once, not retried until httpTotal.
+#[test]
+fn a_self_signed_ca_certificate_is_refused_unless_listed_and_for_this_host() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    self_signed_ca(dir.path(), "self", "IP:127.0.0.1");
+    self_signed_ca(dir.path(), "other", "IP:127.0.0.1");
+    self_signed_ca(dir.path(), "elsewhere", "DNS:config.example.com");
+    std::fs::write(dir.path().join("config.ign"), b"self-signed").expect("file");
+    let (_server, url) = serve_tls(dir.path(), "self.pem", "self.key", "config.ign");
+    let (_named, named_url) = serve_tls(dir.path(), "elsewhere.pem", "elsewhere.key", "config.ign");
+    let with = |pem: &str| FetchSettings {
+        ca_bundles: vec![std::fs::read(dir.path().join(pem)).expect("pem")],
+        total_timeout: Some(Duration::from_secs(20)),
+        ..quick()
+    };
+    for (settings, url, why) in [
+        (with("other.pem"), &url, "another CA is listed"),
+        (
+            FetchSettings {
+                total_timeout: Some(Duration::from_secs(20)),
+                ..quick()
+            },
+            &url,
+            "no CA is listed",
+        ),
+        (
+            with("elsewhere.pem"),
+            &named_url,
+            "listed, for another name",
+        ),
+    ] {
+        let started = Instant::now();
+        let err = get(settings, &res(url)).expect_err(why);
+        let msg = err.to_string();
+        assert!(msg.contains("certificate"), "{why}: {msg}");
+        assert!(msg.contains("not retried"), "{why}: {msg}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{why}: {msg}");
+        if why.contains("name") {
+            assert!(msg.to_lowercase().contains("name"), "{why}: {msg}");
+        }
+    }
 }

@@ -12,6 +12,8 @@ use reqwest::header::{
     ACCEPT_ENCODING as ACCEPT_ENCODING_NAME, LOCATION, USER_AGENT as USER_AGENT_NAME,
 };
 use reqwest::{redirect, StatusCode, Url};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 use super::redact::redact;
 use super::{FetchError, FetchSettings, Fetcher};
@@ -74,17 +76,28 @@ pub(super) fn client(settings: &FetchSettings, tls: bool) -> Result<Client, Fetc
         .timeout(settings.response_headers_timeout);
     let mut certs = Vec::new();
     for pem in settings.ca_bundles.iter().filter(|_| tls) {
-        let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+        let bad = |e: &dyn std::fmt::Display| {
             setup(format!(
                 "a CA bundle from ignition.security.tls is not valid PEM: {e}"
             ))
-        })?;
-        certs.extend(bundle);
+        };
+        // Checked by reqwest's parser first, for the same error text as before.
+        reqwest::Certificate::from_pem_bundle(pem).map_err(|e| bad(&e))?;
+        for cert in <CertificateDer<'static> as PemObject>::pem_slice_iter(pem) {
+            certs.push(cert.map_err(|e| bad(&e))?);
+        }
     }
     if !tls {
         builder = builder.tls_certs_only(Vec::new());
     } else if !certs.is_empty() {
-        builder = builder.tls_certs_merge(certs);
+        // The system's CAs and the config's, and a config CA served as the server's own
+        // certificate accepted as Ignition accepts it (see tls.rs).
+        let config = super::tls::client_config(certs).map_err(|e| {
+            setup(format!(
+                "a CA from ignition.security.tls cannot be used: {e}"
+            ))
+        })?;
+        builder = builder.tls_backend_preconfigured(config);
     }
     let no_proxy = reqwest::NoProxy::from_string(&settings.no_proxy.join(","));
     for (url, https) in [(&settings.http_proxy, false), (&settings.https_proxy, true)] {

@@ -14,6 +14,7 @@ pub mod request;
 mod s3;
 pub mod s3_location;
 mod tftp;
+mod tls;
 
 pub use http::{ACCEPT, ACCEPT_ENCODING, DEFAULT_RETRY_WINDOW, DEFAULT_TOTAL, USER_AGENT};
 
