@@ -804,17 +804,52 @@ fn a_directory_where_a_file_must_go_fails() {
     );
 }
 
+/// Ignition 2.26 resolves a link to the root directory inside the root (its blackbox test
+/// directories.ordering): with /foo/bar -> /, the directory /foo/bar/baz is /baz, created
+/// before /baz/quux since it resolves shallower.
 #[test]
-fn a_link_to_the_root_is_refused() {
-    root_only!("a_link_to_the_root_is_refused");
+fn a_link_to_the_root_resolves_inside_the_root() {
+    root_only!("a_link_to_the_root_resolves_inside_the_root");
+    let mut case = Case::new();
+    fs::create_dir_all(case.path("/foo")).expect("foo");
+    symlink("/", case.path("/foo/bar")).expect("foo/bar -> /");
+    case.ok(&config(json!({"storage": {"directories": [
+        {"path": "/foo/bar/baz", "mode": 0o777, "overwrite": false},
+        {"path": "/baz/quux", "mode": 0o755, "overwrite": false}
+    ]}})));
+    assert_eq!(case.node("/baz").mode, 0o777);
+    assert_eq!(case.node("/baz/quux").mode, 0o755);
+    assert_eq!(
+        case.node("/foo/bar").data,
+        b"/",
+        "the link is left as it was"
+    );
+
+    // etc -> / : /etc/hosts is the root's /hosts.
     let mut case = Case::new();
     fs::rename(case.path("/etc"), case.path("/etc.real")).expect("move etc");
     symlink("/", case.path("/etc")).expect("etc -> /");
+    case.ok(&config(
+        json!({"storage": {"files": [{"path": "/etc/hosts", "contents": {"source": "data:,x"}}]}}),
+    ));
+    assert_eq!(case.read("/hosts"), "x");
+}
+
+/// Two entries that land on one node once links are followed are refused, as Ignition
+/// refuses them (its blackbox test links.sym.resovledconflicts), before anything is written.
+#[test]
+fn entries_that_resolve_to_one_node_are_refused() {
+    root_only!("entries_that_resolve_to_one_node_are_refused");
+    let mut case = Case::new();
+    symlink("/", case.path("/foo")).expect("foo -> /");
     case.fails(
-        &config(json!({"storage": {"files": [{"path": "/etc/hosts", "contents": {"source": "data:,x"}}]}})),
-        "the link /etc -> / points at the root directory itself",
+        &config(json!({"storage": {"files": [
+            {"path": "/foo/bar/baz", "contents": {"source": "data:,one"}},
+            {"path": "/bar/baz", "contents": {"source": "data:,two"}}
+        ]}})),
+        "/bar/baz: the file resolves to /bar/baz once links in the root are followed, where the entry /foo/bar/baz also resolves",
     );
-    assert!(!case.path("/hosts").exists());
+    assert!(!case.path("/bar").exists(), "nothing written");
 }
 
 #[test]
