@@ -114,6 +114,12 @@ impl Case {
             out.stderr.contains("error: files stage failed"),
             "no clear error:\n{out}"
         );
+        // A stage failure always says why (issue 14).
+        assert!(
+            out.stderr
+                .contains("error: files stage failed\n  caused by: "),
+            "the failure names no cause:\n{out}"
+        );
         assert!(
             out.stderr.contains(message),
             "the error does not say {message:?}:\n{out}"
