@@ -3,6 +3,9 @@
 //! 2.26 behaviour or Kindling rule it follows, and each must allow something in a run of the
 //! corpus, or it is reported as stale.
 
+// Each differential test uses only its part.
+#![allow(dead_code)]
+
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -47,7 +50,8 @@ pub struct AllowList {
     entries: Vec<Entry>,
 }
 
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 8] = [
+    "verdict",
     "skip",
     "rename",
     "sorted-lines",
@@ -220,6 +224,26 @@ impl AllowList {
             e.used.set(true);
         }
         true
+    }
+
+    /// Whether a `verdict` entry names `config` (a fixture's file stem).
+    pub fn has_verdict(&self, config: &str) -> bool {
+        self.of_kind("verdict").any(|e| e.for_config(config))
+    }
+
+    /// Whether a `verdict` entry allows Ignition 2.14's verdict on `config` to differ from
+    /// Kindling's in this direction (`ignition` and `kindling` are `accepts` or `rejects`).
+    pub fn allows_verdict(&self, config: &str, ignition_valid: bool, kindling_valid: bool) -> bool {
+        let word = |valid: bool| if valid { "accepts" } else { "rejects" };
+        for e in self.of_kind("verdict").filter(|e| e.for_config(config)) {
+            if e.get("ignition") == word(ignition_valid)
+                && e.get("kindling") == word(kindling_valid)
+            {
+                e.used.set(true);
+                return true;
+            }
+        }
+        false
     }
 
     /// Entries that allowed nothing in the whole run.
