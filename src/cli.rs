@@ -186,3 +186,65 @@ fn parse_spec_version(text: &str) -> Result<kindling_spec::SpecVersion, String> 
             )
         })
 }
+
+/// What the binary prints for a failed command: `error: <what failed>`, then one
+/// `  caused by: ...` line per cause, as one text written at once so that no other output
+/// (a log line from a worker thread) lands between the lines the emergency summary collects.
+///
+/// A stage failure always says why: a cause with no text of its own is shown by its type
+/// (Debug), and when the chain names no cause at all the report says so instead of ending
+/// at the bare "stage failed".
+pub fn error_report(err: &anyhow::Error) -> String {
+    let mut out = format!("error: {err}\n");
+    let mut causes = 0;
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        let text = if text.trim().is_empty() {
+            format!("{cause:?}")
+        } else {
+            text
+        };
+        out.push_str("  caused by: ");
+        out.push_str(&text);
+        out.push('\n');
+        causes += 1;
+    }
+    if causes == 0 && err.to_string().ends_with("stage failed") {
+        out.push_str("  caused by: (the error carried no further detail; RUST_LOG=debug shows the steps before it)\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod error_report_tests {
+    use super::error_report;
+    use anyhow::Context;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("")]
+    struct Silent;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("refusing /x: the link /a -> / leads nowhere")]
+    struct Refused;
+
+    #[test]
+    fn every_cause_gets_a_line() {
+        let err = Err::<(), _>(Refused)
+            .context("files stage failed")
+            .unwrap_err();
+        assert_eq!(
+            error_report(&err),
+            "error: files stage failed\n  caused by: refusing /x: the link /a -> / leads nowhere\n"
+        );
+    }
+
+    #[test]
+    fn a_cause_without_text_is_still_shown() {
+        let err = Err::<(), _>(Silent)
+            .context("files stage failed")
+            .unwrap_err();
+        let report = error_report(&err);
+        assert_eq!(report, "error: files stage failed\n  caused by: Silent\n");
+    }
+}

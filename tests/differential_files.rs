@@ -8,19 +8,16 @@
 //! link targets. That covers `/etc/passwd`, `/etc/group`, `/etc/shadow`, `/etc/gshadow`
 //! and their `-` backups, unit files, masks and enablement links.
 //!
-//! What legitimately differs, and how it is compared:
-//! - the result reports (`/etc/.ignition-result.json`, `/etc/.kindling-result.json`) are
-//!   left out: each tool writes its own;
-//! - the preset file is `20-ignition.preset` for one and `20-kindling.preset` for the other,
-//!   and Ignition writes its lines in Go map order, which is random: the two are compared
-//!   as sorted lines under one name;
-//! - SSH keys go to `authorized_keys.d/ignition` and `authorized_keys.d/kindling`: compared
-//!   under one name;
-//! - the third field of `/etc/shadow` (and `shadow-`), the day of the last password change,
-//!   is today's date, which differs when the two runs straddle midnight: it is blanked.
+//! Kindling follows Ignition 2.26.0, so where 2.26 differs from 2.14 the trees differ too.
+//! Every such difference, and every other one that is intended (each tool's own result
+//! report, preset file and SSH key fragment name), is an entry of the one allow-list
+//! `tests/differential/allowed.txt`, with the 2.26 behaviour or Kindling rule it follows. A
+//! difference no entry allows fails the test, and so does an entry that allowed nothing.
 //!
 //! Without the Ignition binary the test fails when CI is set and skips otherwise.
 
+#[path = "differential/allowed.rs"]
+mod allowed;
 mod common;
 
 use std::collections::BTreeMap;
@@ -29,6 +26,7 @@ use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use allowed::AllowList;
 use common::{Failures, Outcome, TreeNode};
 
 const IGNITION: &str = "/usr/lib/dracut/modules.d/30ignition/ignition";
@@ -244,55 +242,20 @@ fn run_ignition(config: &Path, root: &Path, work: &Path) -> Outcome {
     last.expect("ran")
 }
 
-/// The tree with the differences listed in the module comment normalised away.
-fn normalised(root: &Path) -> BTreeMap<String, TreeNode> {
-    let mut out = BTreeMap::new();
-    for (path, mut node) in common::tree(root) {
-        if path.starts_with("etc/.ignition-result.json")
-            || path.starts_with("etc/.kindling-result.json")
-        {
-            continue;
-        }
-        let mut path = path;
-        if path == Tool::Ignition.preset() || path == Tool::Kindling.preset() {
-            path = "etc/systemd/system-preset/20-<tool>.preset".into();
-            let text = String::from_utf8_lossy(&node.data).into_owned();
-            let mut lines: Vec<&str> = text.lines().collect();
-            lines.sort_unstable();
-            node.data = lines.join("\n").into_bytes();
-        }
-        for tool in ["/authorized_keys.d/ignition", "/authorized_keys.d/kindling"] {
-            if let Some(base) = path.strip_suffix(tool) {
-                path = format!("{base}/authorized_keys.d/<tool>");
-            }
-        }
-        if path == "etc/shadow" || path == "etc/shadow-" {
-            let text = String::from_utf8_lossy(&node.data).into_owned();
-            let lines: Vec<String> = text
-                .lines()
-                .map(|l| {
-                    let mut f: Vec<&str> = l.split(':').collect();
-                    if f.len() > 2 {
-                        f[2] = "<lastchg>";
-                    }
-                    f.join(":")
-                })
-                .collect();
-            node.data = lines.join("\n").into_bytes();
-        }
-        out.insert(path, node);
-    }
-    out
-}
-
-fn compare(a: &BTreeMap<String, TreeNode>, b: &BTreeMap<String, TreeNode>) -> Vec<String> {
+fn compare(
+    allowed: &AllowList,
+    config: &str,
+    a: &BTreeMap<String, TreeNode>,
+    b: &BTreeMap<String, TreeNode>,
+) -> Vec<String> {
     let mut diffs = Vec::new();
     for (path, node) in a {
         match b.get(path) {
             None => diffs.push(format!("only Ignition has /{path}: {node}")),
-            Some(other) if other != node => diffs.push(format!(
-                "/{path} differs:\n        Ignition: {node}\n        Kindling: {other}"
-            )),
+            Some(other) if other != node && !allowed.allows(config, path, node, other) => diffs
+                .push(format!(
+                    "/{path} differs:\n        Ignition: {node}\n        Kindling: {other}"
+                )),
             Some(_) => {}
         }
     }
@@ -331,6 +294,10 @@ fn kindling_and_ignition_leave_the_same_tree() {
         configs.len()
     );
     let setups = setups();
+    let allowed = AllowList::load(
+        &common::manifest_dir().join("tests/differential/allowed.txt"),
+        "differential_files",
+    );
     let mut failures = Failures::new();
     for config in &configs {
         let name = config
@@ -359,7 +326,7 @@ fn kindling_and_ignition_leave_the_same_tree() {
                     (fetch, None) => fetch,
                 },
             };
-            trees.push(normalised(&root));
+            trees.push(allowed.normalise(common::tree(&root)));
             outcomes.push(out);
         }
         let (ign, kin) = (&outcomes[0], &outcomes[1]);
@@ -369,7 +336,7 @@ fn kindling_and_ignition_leave_the_same_tree() {
             ));
             continue;
         }
-        let diffs = compare(&trees[0], &trees[1]);
+        let diffs = compare(&allowed, &name, &trees[0], &trees[1]);
         if !diffs.is_empty() {
             failures.push(format!(
                 "{name}: {} difference(s)\n      {}\n    Kindling's log:\n{kin}",
@@ -377,6 +344,11 @@ fn kindling_and_ignition_leave_the_same_tree() {
                 diffs.join("\n      ")
             ));
         }
+    }
+    for entry in allowed.stale() {
+        failures.push(format!(
+            "{entry}: allows no difference in this corpus; remove it or fix the config that exercised it"
+        ));
     }
     failures.finish(configs.len(), "configs applied by Ignition and Kindling");
 }

@@ -195,6 +195,73 @@ fn merge_chain_is_rendered_depth_first() {
     assert_eq!(files[0]["mode"], 384, "the child's mode wins");
 }
 
+/// Every http request of the fetch stage (the root config, a merged config, a CA bundle)
+/// carries Ignition 2.26.0's Accept, Accept-Encoding and User-Agent, which config servers
+/// choose their answer by.
+#[test]
+fn every_config_request_carries_ignitions_headers() {
+    let pem = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "/dev/null",
+        ])
+        .args(["-out", "-", "-subj", "/CN=headers test", "-days", "1"])
+        .output()
+        .expect("openssl");
+    assert!(
+        pem.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pem.stderr)
+    );
+    let pem = pem.stdout;
+    let server = Server::start("127.0.0.1", move |req, _| match req.path.as_str() {
+        "/ca.pem" => ok(&pem),
+        "/child.ign" => {
+            ok(br#"{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/b"}]}}"#)
+        }
+        _ => ok(b"{}"),
+    });
+    let root = format!(
+        r#"{{"ignition":{{"version":"3.3.0","config":{{"merge":[{{"source":"{}"}}]}},"security":{{"tls":{{"certificateAuthorities":[{{"source":"{}"}}]}}}}}}}}"#,
+        server.url("/child.ign"),
+        server.url("/ca.pem")
+    );
+    let config = Server::start("127.0.0.1", move |_, _| ok(root.as_bytes()));
+    let env = Env::new(&format!(
+        "kindling.config.url={}",
+        config.url("/config.ign")
+    ));
+    assert_ok(&env.stage("fetch-offline", &[]));
+    assert_ok(&env.stage("fetch", &[]));
+    assert_eq!(env.config()["storage"]["files"][0]["path"], "/b");
+    let mut requests = config.requests.lock().expect("lock").clone();
+    requests.extend(server.requests.lock().expect("lock").iter().cloned());
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    for want in ["/config.ign", "/child.ign", "/ca.pem"] {
+        assert!(paths.contains(&want), "{want} was not fetched: {paths:?}");
+    }
+    for r in &requests {
+        assert_eq!(
+            r.header("Accept"),
+            Some("application/vnd.coreos.ignition+json;version=3.6.0, */*;q=0.1"),
+            "{}",
+            r.path
+        );
+        assert_eq!(r.header("Accept-Encoding"), Some("identity"), "{}", r.path);
+        assert_eq!(
+            r.header("User-Agent"),
+            Some("Ignition/2.26.0"),
+            "{}",
+            r.path
+        );
+    }
+}
+
 #[test]
 fn merge_cycles_are_refused_with_the_chain() {
     let server = Server::start("127.0.0.1", |req, _| {

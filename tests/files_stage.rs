@@ -114,6 +114,12 @@ impl Case {
             out.stderr.contains("error: files stage failed"),
             "no clear error:\n{out}"
         );
+        // A stage failure always says why (issue 14).
+        assert!(
+            out.stderr
+                .contains("error: files stage failed\n  caused by: "),
+            "the failure names no cause:\n{out}"
+        );
         assert!(
             out.stderr.contains(message),
             "the error does not say {message:?}:\n{out}"
@@ -409,6 +415,41 @@ fn users_and_groups_get_every_field() {
     assert_eq!((root_keys.uid, root_keys.mode), (0, 0o600));
 }
 
+/// Ignition 2.26 (not 2.14): a group without passwordHash gets groupadd's own gshadow
+/// default, not "*"; a group that exists already is changed with groupmod, not refused.
+#[test]
+fn groups_follow_ignition_2_26() {
+    root_only!("groups_follow_ignition_2_26");
+    let mut case = Case::new();
+    let mut group = fs::OpenOptions::new()
+        .append(true)
+        .open(case.path("/etc/group"))
+        .expect("group");
+    writeln!(group, "there:x:1600:").expect("group");
+    let mut gshadow = fs::OpenOptions::new()
+        .append(true)
+        .open(case.path("/etc/gshadow"))
+        .expect("gshadow");
+    writeln!(gshadow, "there:!::").expect("gshadow");
+    let out = case.ok(&config(json!({"passwd": {"groups": [
+        {"name": "plain"},
+        {"name": "empty", "passwordHash": ""},
+        {"name": "there", "gid": 1650, "passwordHash": "$6$t$therehash", "system": true}
+    ]}})));
+    for name in ["plain", "empty"] {
+        let line = case.line_of("/etc/gshadow", name);
+        assert!(
+            line.starts_with(&format!("{name}:!:")),
+            "groupadd's default, not \"*\": {line}"
+        );
+    }
+    assert_eq!(case.line_of("/etc/group", "there"), "there:x:1650:");
+    assert!(case
+        .line_of("/etc/gshadow", "there")
+        .starts_with("there:$6$t$therehash:"));
+    assert!(out.stderr.contains("modified group there"), "{out}");
+}
+
 fn svc_gid(case: &Case) -> String {
     case.line_of("/etc/group", "svc")
         .split(':')
@@ -529,7 +570,8 @@ fn units_dropins_presets_and_masks() {
     );
     assert_eq!(
         case.read(PRESET),
-        "enable earlier.service\nenable hello.service\nenable noinstall.service\ndisable old.service\nenable getty@.service tty2 tty3\n"
+        // Sorted as Ignition 2.26 sorts them ("<unit>-enabled" / "<unit>-disabled").
+        "enable earlier.service\nenable getty@.service tty2 tty3\nenable hello.service\nenable noinstall.service\ndisable old.service\n"
     );
     assert!(
         out.stderr.contains(
@@ -540,6 +582,74 @@ fn units_dropins_presets_and_masks() {
     assert!(
         !out.stderr.contains("unit hello.service is enabled, but"),
         "{out}"
+    );
+}
+
+/// Ignition 2.26 (not 2.14): `enabled: false` writes a disable preset only for a unit that
+/// `systemctl --root … is-enabled` reports as enabled (static included), after removing its
+/// enablement links; a unit that is disabled, masked or missing gets no line.
+#[test]
+fn disable_presets_only_for_enabled_units() {
+    root_only!("disable_presets_only_for_enabled_units");
+    let mut case = Case::new();
+    let lib = case.path("/usr/lib/systemd/system");
+    let sys = case.path("/etc/systemd/system");
+    fs::create_dir_all(&lib).expect("lib");
+    fs::create_dir_all(sys.join("multi-user.target.wants")).expect("wants");
+    let installable = "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n";
+    for unit in ["on.service", "off.service", "echo@.service"] {
+        fs::write(lib.join(unit), installable).expect("unit");
+    }
+    fs::write(
+        lib.join("static.service"),
+        "[Service]\nExecStart=/bin/true\n",
+    )
+    .expect("static");
+    fs::write(lib.join("hidden.service"), installable).expect("hidden");
+    symlink("/dev/null", sys.join("hidden.service")).expect("mask");
+    for unit in ["on.service", "echo@a.service"] {
+        let target = if unit == "on.service" {
+            "on.service"
+        } else {
+            "echo@.service"
+        };
+        symlink(
+            format!("/usr/lib/systemd/system/{target}"),
+            sys.join("multi-user.target.wants").join(unit),
+        )
+        .expect("wants link");
+    }
+    case.ok(&config(json!({"systemd": {"units": [
+        {"name": "on.service", "enabled": false},
+        {"name": "off.service", "enabled": false},
+        {"name": "static.service", "enabled": false},
+        {"name": "hidden.service", "enabled": false},
+        {"name": "missing.service", "enabled": false},
+        {"name": "echo@a.service", "enabled": false},
+        {"name": "echo@b.service", "enabled": false}
+    ]}})));
+    assert_eq!(
+        case.read(PRESET),
+        "disable echo@.service a\ndisable on.service\ndisable static.service\n"
+    );
+    assert!(
+        !sys.join("multi-user.target.wants").exists(),
+        "the enablement links of on.service and echo@a.service are gone"
+    );
+    assert_eq!(
+        case.node("/etc/systemd/system/hidden.service").data,
+        b"/dev/null",
+        "a masked unit is left alone"
+    );
+
+    // Nothing enabled among the units: no preset file at all.
+    let mut none = Case::new();
+    none.ok(&config(json!({"systemd": {"units": [
+        {"name": "missing.service", "enabled": false}
+    ]}})));
+    assert!(
+        !none.path(PRESET).exists(),
+        "no disable line for a unit that does not exist"
     );
 }
 
@@ -700,17 +810,52 @@ fn a_directory_where_a_file_must_go_fails() {
     );
 }
 
+/// Ignition 2.26 resolves a link to the root directory inside the root (its blackbox test
+/// directories.ordering): with /foo/bar -> /, the directory /foo/bar/baz is /baz, created
+/// before /baz/quux since it resolves shallower.
 #[test]
-fn a_link_to_the_root_is_refused() {
-    root_only!("a_link_to_the_root_is_refused");
+fn a_link_to_the_root_resolves_inside_the_root() {
+    root_only!("a_link_to_the_root_resolves_inside_the_root");
+    let mut case = Case::new();
+    fs::create_dir_all(case.path("/foo")).expect("foo");
+    symlink("/", case.path("/foo/bar")).expect("foo/bar -> /");
+    case.ok(&config(json!({"storage": {"directories": [
+        {"path": "/foo/bar/baz", "mode": 0o777, "overwrite": false},
+        {"path": "/baz/quux", "mode": 0o755, "overwrite": false}
+    ]}})));
+    assert_eq!(case.node("/baz").mode, 0o777);
+    assert_eq!(case.node("/baz/quux").mode, 0o755);
+    assert_eq!(
+        case.node("/foo/bar").data,
+        b"/",
+        "the link is left as it was"
+    );
+
+    // etc -> / : /etc/hosts is the root's /hosts.
     let mut case = Case::new();
     fs::rename(case.path("/etc"), case.path("/etc.real")).expect("move etc");
     symlink("/", case.path("/etc")).expect("etc -> /");
+    case.ok(&config(
+        json!({"storage": {"files": [{"path": "/etc/hosts", "contents": {"source": "data:,x"}}]}}),
+    ));
+    assert_eq!(case.read("/hosts"), "x");
+}
+
+/// Two entries that land on one node once links are followed are refused, as Ignition
+/// refuses them (its blackbox test links.sym.resovledconflicts), before anything is written.
+#[test]
+fn entries_that_resolve_to_one_node_are_refused() {
+    root_only!("entries_that_resolve_to_one_node_are_refused");
+    let mut case = Case::new();
+    symlink("/", case.path("/foo")).expect("foo -> /");
     case.fails(
-        &config(json!({"storage": {"files": [{"path": "/etc/hosts", "contents": {"source": "data:,x"}}]}})),
-        "the link /etc -> / points at the root directory itself",
+        &config(json!({"storage": {"files": [
+            {"path": "/foo/bar/baz", "contents": {"source": "data:,one"}},
+            {"path": "/bar/baz", "contents": {"source": "data:,two"}}
+        ]}})),
+        "/bar/baz: the file resolves to /bar/baz once links in the root are followed, where the entry /foo/bar/baz also resolves",
     );
-    assert!(!case.path("/hosts").exists());
+    assert!(!case.path("/bar").exists(), "nothing written");
 }
 
 #[test]
@@ -830,10 +975,11 @@ fn secrets_stay_out_of_logs_and_errors() {
         assert!(!ok.stderr.contains(secret), "{secret} leaked:\n{ok}");
         assert!(!ok.stdout.contains(secret), "{secret} leaked:\n{ok}");
     }
-    // A failing command that got a hash: the hash is not in the error.
+    // A failing command that got a hash: the hash is not in the error. (g exists now, so
+    // this is groupmod, refused because gid 0 belongs to root.)
     let failed = case.fails(
         &config(
-            json!({"passwd": {"groups": [{"name": "g", "passwordHash": "$6$x$AGAINSECRETHASH"}]}}),
+            json!({"passwd": {"groups": [{"name": "g", "gid": 0, "passwordHash": "$6$x$AGAINSECRETHASH"}]}}),
         ),
         "already exists",
     );

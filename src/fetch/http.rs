@@ -1,5 +1,5 @@
-//! http and https: retries with backoff, config CAs and proxies, headers that do not follow
-//! a redirect to another host, and deadlines.
+//! http and https: retries with backoff, config CAs and proxies, Ignition's request headers
+//! (which, like the config's own, do not follow a redirect), and deadlines.
 
 use std::io::{self, Read};
 use std::sync::Once;
@@ -7,8 +7,13 @@ use std::time::{Duration, Instant};
 
 use kindling_spec::types::HttpHeader;
 use reqwest::blocking::{Client, Response};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT as ACCEPT_NAME,
+    ACCEPT_ENCODING as ACCEPT_ENCODING_NAME, LOCATION, USER_AGENT as USER_AGENT_NAME,
+};
 use reqwest::{redirect, StatusCode, Url};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 use super::redact::redact;
 use super::{FetchError, FetchSettings, Fetcher};
@@ -25,6 +30,32 @@ pub const DEFAULT_TOTAL: Duration = Duration::from_secs(600);
 
 static CRYPTO: Once = Once::new();
 
+/// The `Accept` header Ignition 2.26.0 sends on every http(s) fetch. Config servers choose
+/// the spec version they answer with by it: the OpenShift Machine Config Server, for one,
+/// serves a spec 2.2 config to a client that does not ask for 3.x.
+pub const ACCEPT: &str = "application/vnd.coreos.ignition+json;version=3.6.0, */*;q=0.1";
+/// Sent as Ignition sends it, so that no transparent compression changes the bytes that a
+/// verification hash covers.
+pub const ACCEPT_ENCODING: &str = "identity";
+/// The `User-Agent`, exactly as a distribution build of Ignition 2.26.0 sends it, with
+/// nothing after the version: servers read what follows `Ignition/` as a semantic version
+/// (the Machine Config Server answered 400 to anything else), so a suffix naming Kindling
+/// would break them. Kindling names itself in its logs and result report instead.
+pub const USER_AGENT: &str = "Ignition/2.26.0";
+
+/// The headers every http(s) request starts with; a config's `httpHeaders` (or a metadata
+/// provider's own) replace them by name, as Ignition's `Header.Set` does.
+pub(super) fn default_headers() -> HeaderMap {
+    let mut map = HeaderMap::new();
+    map.insert(ACCEPT_NAME, HeaderValue::from_static(ACCEPT));
+    map.insert(
+        ACCEPT_ENCODING_NAME,
+        HeaderValue::from_static(ACCEPT_ENCODING),
+    );
+    map.insert(USER_AGENT_NAME, HeaderValue::from_static(USER_AGENT));
+    map
+}
+
 /// A client for `https` (`tls`: the system's CA certificates plus the config's), or one for
 /// plain `http` only, which skips reading and parsing the system's certificates: that costs
 /// tens of milliseconds and a few MiB, for nothing when every URL is plain http.
@@ -37,24 +68,36 @@ pub(super) fn client(settings: &FetchSettings, tls: bool) -> Result<Client, Fetc
         url: "(client setup)".into(),
         reason,
     };
+    // No client-wide User-Agent: the request headers carry it, and a request after a
+    // redirect carries none of them (see `follow`).
     let mut builder = Client::builder()
-        .user_agent(concat!("Kindling/", env!("CARGO_PKG_VERSION")))
         .redirect(redirect::Policy::none())
         .connect_timeout(settings.response_headers_timeout)
         .timeout(settings.response_headers_timeout);
     let mut certs = Vec::new();
     for pem in settings.ca_bundles.iter().filter(|_| tls) {
-        let bundle = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+        let bad = |e: &dyn std::fmt::Display| {
             setup(format!(
                 "a CA bundle from ignition.security.tls is not valid PEM: {e}"
             ))
-        })?;
-        certs.extend(bundle);
+        };
+        // Checked by reqwest's parser first, for the same error text as before.
+        reqwest::Certificate::from_pem_bundle(pem).map_err(|e| bad(&e))?;
+        for cert in <CertificateDer<'static> as PemObject>::pem_slice_iter(pem) {
+            certs.push(cert.map_err(|e| bad(&e))?);
+        }
     }
     if !tls {
         builder = builder.tls_certs_only(Vec::new());
     } else if !certs.is_empty() {
-        builder = builder.tls_certs_merge(certs);
+        // The system's CAs and the config's, and a config CA served as the server's own
+        // certificate accepted as Ignition accepts it (see tls.rs).
+        let config = super::tls::client_config(certs).map_err(|e| {
+            setup(format!(
+                "a CA from ignition.security.tls cannot be used: {e}"
+            ))
+        })?;
+        builder = builder.tls_backend_preconfigured(config);
     }
     let no_proxy = reqwest::NoProxy::from_string(&settings.no_proxy.join(","));
     for (url, https) in [(&settings.http_proxy, false), (&settings.https_proxy, true)] {
@@ -80,14 +123,14 @@ pub(super) fn open(
     limit: Option<u64>,
 ) -> Result<Box<dyn Read>, FetchError> {
     let started = Instant::now();
-    let extra = header_map(headers, url)?;
+    let headers = header_map(headers, url)?;
     let shown = redact(url);
     let resp = retrying(
         settings,
         &shown,
         started,
         |s| s.is_success() || s.is_client_error(),
-        || follow(fetcher, url, &extra),
+        || follow(fetcher, url, &headers),
     )?;
     match resp.status() {
         s if s.is_success() => body(resp, shown, started, settings, limit),
@@ -262,8 +305,11 @@ impl Total {
     }
 }
 
+/// Ignition's default headers with the config's `httpHeaders` set over them: a name given
+/// again replaces the earlier value (the last one wins), so a config can override Accept,
+/// Accept-Encoding and User-Agent.
 fn header_map(headers: &[HttpHeader], url: &str) -> Result<HeaderMap, FetchError> {
-    let mut map = HeaderMap::new();
+    let mut map = default_headers();
     for h in headers {
         let bad = |what: &str| FetchError::Transport {
             url: redact(url),
@@ -295,28 +341,20 @@ impl From<String> for Hop {
     }
 }
 
-/// Sends the request and follows redirects by hand, dropping the config's headers as soon as
-/// a redirect leads to another host (they often carry credentials).
-fn follow(fetcher: &Fetcher, url: &str, extra: &HeaderMap) -> Result<Response, Hop> {
+/// Sends the request and follows redirects by hand. The first request carries `headers`
+/// (Ignition's defaults and the config's); a request after a redirect carries none of them,
+/// to the same host or another, as Ignition 2.26 does (its redirect hook empties the header
+/// set). The config's headers often carry credentials meant for one URL only.
+fn follow(fetcher: &Fetcher, url: &str, headers: &HeaderMap) -> Result<Response, Hop> {
     let mut current = Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
-    let origin = (
-        current.scheme().to_owned(),
-        current.host_str().map(str::to_owned),
-        current.port_or_known_default(),
-    );
-    for _ in 0..=MAX_REDIRECTS {
-        let same_origin = (
-            current.scheme().to_owned(),
-            current.host_str().map(str::to_owned),
-            current.port_or_known_default(),
-        ) == origin;
+    for hop in 0..=MAX_REDIRECTS {
         // Each hop with the client for its scheme: a plain http URL may redirect to https.
         let client = fetcher
             .http_client(current.scheme() == "https")
             .map_err(Hop::Fatal)?;
         let mut req = client.get(current.clone());
-        if same_origin {
-            req = req.headers(extra.clone());
+        if hop == 0 {
+            req = req.headers(headers.clone());
         }
         let resp = req.send().map_err(|e| match permanent(&e) {
             Some(why) => Hop::Permanent(format!("{}: {why}", describe(e))),

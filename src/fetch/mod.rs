@@ -14,8 +14,9 @@ pub mod request;
 mod s3;
 pub mod s3_location;
 mod tftp;
+mod tls;
 
-pub use http::{DEFAULT_RETRY_WINDOW, DEFAULT_TOTAL};
+pub use http::{ACCEPT, ACCEPT_ENCODING, DEFAULT_RETRY_WINDOW, DEFAULT_TOTAL, USER_AGENT};
 
 use std::io::{self, Read, Write};
 use std::time::Duration;

@@ -1,7 +1,8 @@
 //! Requests to cloud metadata services: any method, fixed headers, and a caller-chosen set of
 //! statuses that mean "try again" (Azure's 404/410/429, say). Unlike resource fetches, the
 //! caller sees every other status and decides what it means: a 404 for user-data is "no
-//! config" on most clouds.
+//! config" on most clouds. Every request carries Ignition's default headers unless the
+//! provider sets its own under the same name.
 
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -126,8 +127,10 @@ pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(secs.min(30)))
 }
 
+/// Ignition's default headers (Accept, Accept-Encoding, User-Agent), with the provider's
+/// set over them by name: packet and akamai replace Accept, which their services check.
 fn header_map(headers: &[(&str, &str)], url: &str) -> Result<HeaderMap, FetchError> {
-    let mut map = HeaderMap::new();
+    let mut map = super::http::default_headers();
     for (name, value) in headers {
         let bad = || FetchError::Transport {
             url: url.to_owned(),

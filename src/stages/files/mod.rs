@@ -74,6 +74,9 @@ pub struct FilesSummary {
     pub links: u64,
     pub hard_links: u64,
     pub groups_created: u64,
+    /// Existing groups changed with groupmod (older reports lack it).
+    #[serde(default)]
+    pub groups_modified: u64,
     pub groups_deleted: u64,
     pub users_created: u64,
     pub users_modified: u64,
@@ -94,7 +97,7 @@ impl fmt::Display for FilesSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} files, {} directories, {} links, {} hard links, {} users (+{} ~{} -{}), {} groups (+{} -{}), {} units, {} drop-ins, {} enabled, {} disabled, {} masked, {} unmasked",
+            "{} files, {} directories, {} links, {} hard links, {} users (+{} ~{} -{}), {} groups (+{} ~{} -{}), {} units, {} drop-ins, {} enabled, {} disabled, {} masked, {} unmasked",
             self.files,
             self.directories,
             self.links,
@@ -103,8 +106,9 @@ impl fmt::Display for FilesSummary {
             self.users_created,
             self.users_modified,
             self.users_deleted,
-            self.groups_created + self.groups_deleted,
+            self.groups_created + self.groups_modified + self.groups_deleted,
             self.groups_created,
+            self.groups_modified,
             self.groups_deleted,
             self.units,
             self.dropins,

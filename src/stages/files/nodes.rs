@@ -49,6 +49,14 @@ enum Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
+    fn what(&self) -> &'static str {
+        match self {
+            Entry::Dir(_) => "directory",
+            Entry::File(_) => "file",
+            Entry::Link(_) => "link",
+        }
+    }
+
     fn path(&self) -> &'a str {
         match self {
             Entry::Dir(d) => &d.path,
@@ -62,30 +70,43 @@ fn depth(path: &str) -> usize {
     path.split('/').filter(|c| !c.is_empty()).count()
 }
 
-/// The order Ignition creates nodes in.
-fn ordered(storage: &Storage) -> Vec<Entry<'_>> {
-    let mut entries: Vec<Entry<'_>> = storage
+/// The order Ignition creates nodes in: by the depth of the path each entry resolves to
+/// (links among its directories followed inside the root, as Ignition 2.26's `JoinPath`
+/// does), hard links last. Two entries that resolve to the same node are refused, as
+/// Ignition refuses them: the second would silently replace the first.
+fn ordered<'a>(
+    storage: &'a Storage,
+    resolve: impl Fn(&str) -> Result<String, RootError>,
+) -> Result<Vec<Entry<'a>>, FilesError> {
+    let all = storage
         .directories
         .iter()
         .map(Entry::Dir)
         .chain(storage.files.iter().map(Entry::File))
-        .chain(
-            storage
-                .links
-                .iter()
-                .filter(|l| l.hard != Some(true))
-                .map(Entry::Link),
-        )
-        .collect();
-    entries.sort_by_key(|e| depth(e.path()));
-    entries.extend(
-        storage
-            .links
-            .iter()
-            .filter(|l| l.hard == Some(true))
-            .map(Entry::Link),
-    );
-    entries
+        .chain(storage.links.iter().map(Entry::Link));
+    let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    let mut entries = Vec::new();
+    let mut hard = Vec::new();
+    for entry in all {
+        let resolved = resolve(entry.path())?;
+        if let Some(other) = seen.get(resolved.as_str()) {
+            return Err(FilesError::Conflict {
+                path: entry.path().to_owned(),
+                problem: format!(
+                    "the {} resolves to {resolved} once links in the root are followed, where the entry {other} also resolves; give each node one path",
+                    entry.what()
+                ),
+            });
+        }
+        seen.insert(resolved.clone(), entry.path());
+        match entry {
+            Entry::Link(l) if l.hard == Some(true) => hard.push(entry),
+            _ => entries.push((depth(&resolved), entry)),
+        }
+    }
+    // A stable sort: config order (directories, files, links) at equal depth.
+    entries.sort_by_key(|(d, _)| *d);
+    Ok(entries.into_iter().map(|(_, e)| e).chain(hard).collect())
 }
 
 pub fn apply(
@@ -95,7 +116,25 @@ pub fn apply(
     fetcher: &Fetcher,
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
-    let entries = ordered(storage);
+    // Many entries share a directory: resolve each directory once.
+    let parents = std::cell::RefCell::new(std::collections::HashMap::<String, String>::new());
+    let resolve = |p: &str| -> Result<String, RootError> {
+        let (dir, name) = p.rsplit_once('/').unwrap_or(("", p));
+        if name.is_empty() || name == "." || name == ".." {
+            return root.resolve(p);
+        }
+        let cached = parents.borrow().get(dir).cloned();
+        let real = match cached {
+            Some(real) => real,
+            None => {
+                let real = root.resolve_dir(dir)?;
+                parents.borrow_mut().insert(dir.to_owned(), real.clone());
+                real
+            }
+        };
+        Ok(format!("{}/{name}", real.trim_end_matches('/')))
+    };
+    let entries = ordered(storage, resolve)?;
     // What `file` fetches, in the order it fetches it: the contents when they have a
     // source, then the appends. That holds for every plan: a file kept in place has no
     // contents source, and one that has is replaced (overwrite) or stops the stage.
@@ -517,8 +556,44 @@ mod tests {
                 "links":[{"path":"/h","target":"/a/b/c","hard":true},{"path":"/a/s","target":"x"}]}"#,
         )
         .expect("storage");
-        let order: Vec<&str> = ordered(&storage).iter().map(|e| e.path()).collect();
+        let order: Vec<&str> = ordered(&storage, |p| Ok(p.to_owned()))
+            .expect("ordered")
+            .iter()
+            .map(|e| e.path())
+            .collect();
         assert_eq!(order, ["/z", "/a/b", "/a/s", "/a/b/c", "/h"]);
+    }
+
+    // Ignition 2.26 orders by the resolved path: with /foo/bar -> /, the directory
+    // /foo/bar/baz is /baz and comes before /baz/quux.
+    #[test]
+    fn nodes_are_ordered_by_the_depth_they_resolve_to() {
+        let storage: Storage = serde_json::from_str(
+            r#"{"directories":[{"path":"/baz/quux"},{"path":"/foo/bar/baz"}]}"#,
+        )
+        .expect("storage");
+        let resolve = |p: &str| Ok(p.replace("/foo/bar/", "/"));
+        let order: Vec<&str> = ordered(&storage, resolve)
+            .expect("ordered")
+            .iter()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(order, ["/foo/bar/baz", "/baz/quux"]);
+    }
+
+    #[test]
+    fn entries_that_resolve_to_one_node_are_refused() {
+        let storage: Storage =
+            serde_json::from_str(r#"{"files":[{"path":"/foo/bar/baz"},{"path":"/bar/baz"}]}"#)
+                .expect("storage");
+        let resolve = |p: &str| Ok(p.replace("/foo/", "/"));
+        let err = ordered(&storage, resolve).err().expect("refused");
+        assert!(
+            err.to_string().starts_with(
+                "/bar/baz: the file resolves to /bar/baz once links in the root are followed, where the entry /foo/bar/baz also resolves"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

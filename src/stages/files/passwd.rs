@@ -4,8 +4,9 @@
 //! identical.
 //!
 //! - Groups first, then users, each in config order.
-//! - A group is always created with `groupadd` (an existing group is an error, as in
-//!   Ignition); `shouldExist: false` deletes it with `groupdel` when it exists.
+//! - A group that does not exist is created with `groupadd`; an existing one is changed with
+//!   `groupmod` (gid and password), as Ignition 2.26 does. `--password` is passed only for a
+//!   non-empty `passwordHash`. `shouldExist: false` deletes it with `groupdel` when it exists.
 //! - A user that does not exist is created with `useradd`; an existing one is changed with
 //!   `usermod` (home, password, uid, comment, primary group, groups and shell only).
 //!   `shouldExist: false` deletes it with `userdel --remove`.
@@ -135,23 +136,33 @@ fn ensure_group(
         }
         return Ok(());
     }
-    let mut cmd = Cmd::new(format!("creating group {}", g.name), "groupadd")
-        .arg("--root")
-        .arg(root_arg(root));
+    // As Ignition 2.26: an existing group is changed with groupmod (2.14 ran groupadd and
+    // failed), and without a passwordHash no --password is passed, so groupadd writes its
+    // own default into gshadow (2.14 passed "*").
+    let (program, what) = if exists {
+        ("groupmod", format!("modifying group {}", g.name))
+    } else {
+        ("groupadd", format!("creating group {}", g.name))
+    };
+    let mut cmd = Cmd::new(what, program).arg("--root").arg(root_arg(root));
     if let Some(gid) = g.gid {
         cmd = cmd.arg("--gid").arg(gid.to_string());
     }
-    cmd = cmd.arg("--password");
-    cmd = match g.password_hash.as_deref() {
-        Some(hash) if !hash.is_empty() => cmd.secret_arg(hash),
-        _ => cmd.arg("*"),
-    };
-    if g.system == Some(true) {
+    if let Some(hash) = g.password_hash.as_deref().filter(|h| !h.is_empty()) {
+        cmd = cmd.arg("--password").secret_arg(hash);
+    }
+    // groupmod has no --system; Ignition passes it to groupadd only.
+    if !exists && g.system == Some(true) {
         cmd = cmd.arg("--system");
     }
     name_arg(cmd, &g.name).run()?;
-    log::info!("created group {}", g.name);
-    summary.groups_created += 1;
+    if exists {
+        log::info!("modified group {}", g.name);
+        summary.groups_modified += 1;
+    } else {
+        log::info!("created group {}", g.name);
+        summary.groups_created += 1;
+    }
     Ok(())
 }
 

@@ -8,10 +8,10 @@
 //! directories actually walked; a `..` of the path itself that would climb above the root
 //! is refused and named as such. The last component of a node path is never followed.
 //!
-//! Two kinds of link are refused outright because only an escape attempt needs them: a link
-//! that climbs above the root with `..`, and a link that resolves to the root directory
-//! itself (`etc -> /`). Every other absolute link (`/var/run -> /run`) works as it will on the
-//! booted system.
+//! A link that climbs above the root with `..` is refused outright, because only an escape
+//! attempt needs it. Every absolute link works as it will on the booted system:
+//! `/var/run -> /run`, and also a link to the root directory itself (`/foo/bar -> /`, so that
+//! `/foo/bar/baz` is `/baz`), which Ignition 2.26 resolves the same way.
 //!
 //! Operations on the final component use the `*at` system calls on the parent's descriptor,
 //! so nothing is ever written, chmod-ed or chown-ed outside the root.
@@ -333,6 +333,81 @@ impl Root {
         Err(RootError::Loop { path })
     }
 
+    /// Where `path` leads once the links among its directories are followed inside the
+    /// root (the last component is not followed), as a path inside the root: what Ignition's
+    /// `JoinPath` computes to order nodes and to find two entries that land on the same one.
+    /// Missing directories are taken as written, a `..` never climbs above the root here,
+    /// and nothing is created; the walk that writes refuses what must be refused.
+    pub fn resolve(&self, path: &str) -> Result<String, RootError> {
+        let parts = components(path);
+        let Some((last, dirs)) = parts.split_last() else {
+            return Ok("/".to_owned());
+        };
+        let mut real = self.resolve_parts(path, dirs)?;
+        real.push(last.clone());
+        Ok(shown_path(&real))
+    }
+
+    /// Like [`Root::resolve`], with the last component followed too: where the directory
+    /// `path` leads. `/` for the root.
+    pub fn resolve_dir(&self, path: &str) -> Result<String, RootError> {
+        let real = self.resolve_parts(path, &components(path))?;
+        Ok(if real.is_empty() {
+            "/".to_owned()
+        } else {
+            shown_path(&real)
+        })
+    }
+
+    fn resolve_parts(&self, path: &str, dirs: &[OsString]) -> Result<Vec<OsString>, RootError> {
+        let mut steps: VecDeque<OsString> = dirs.iter().cloned().collect();
+        let mut real: Vec<OsString> = Vec::new();
+        let mut missing = false;
+        let mut followed = 0usize;
+        while let Some(name) = steps.pop_front() {
+            match name.as_bytes() {
+                b"" | b"." => continue,
+                b".." => {
+                    real.pop();
+                    continue;
+                }
+                _ => real.push(name),
+            }
+            if missing {
+                continue;
+            }
+            let rel = shown_path(&real);
+            let rel = OsStr::new(rel.trim_start_matches('/'));
+            let st = match stat::fstatat(&self.fd, rel, AtFlags::AT_SYMLINK_NOFOLLOW) {
+                Ok(st) => st,
+                Err(Errno::ENOENT | Errno::ENOTDIR) => {
+                    missing = true;
+                    continue;
+                }
+                Err(e) => return Err(RootError::io("looking up", shown_path(&real), e)),
+            };
+            if kind(&st) != Kind::Symlink {
+                continue;
+            }
+            followed += 1;
+            if followed > MAX_LINKS {
+                return Err(RootError::Loop {
+                    path: path.to_owned(),
+                });
+            }
+            let target = fcntl::readlinkat(&self.fd, rel)
+                .map_err(|e| RootError::io("reading the link", shown_path(&real), e))?;
+            real.pop();
+            if target.as_bytes().starts_with(b"/") {
+                real.clear();
+            }
+            for part in components_of(&target).into_iter().rev() {
+                steps.push_front(part);
+            }
+        }
+        Ok(real)
+    }
+
     /// Reads the file at `path`, following links inside the root. `Ok(None)` when it does
     /// not exist.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, RootError> {
@@ -385,17 +460,9 @@ impl Root {
         while let Some(step) = steps.pop_front() {
             let name = match step {
                 Step::EndOfLink => {
-                    let link = links.pop();
-                    if stack.is_empty() {
-                        if let Some(link) = link {
-                            return Err(RootError::Escape {
-                                path: path.to_owned(),
-                                link: link.at,
-                                target: link.target,
-                                why: "points at the root directory itself",
-                            });
-                        }
-                    }
+                    // A link may end at the root directory itself (`foo/bar -> /`): the walk
+                    // goes on from the root, as it would on the booted system.
+                    links.pop();
                     continue;
                 }
                 Step::Name(name) => name,
@@ -749,14 +816,29 @@ mod tests {
         assert_eq!(st.st_ino, std::os::unix::fs::MetadataExt::ino(&run));
     }
 
+    // Ignition 2.26 resolves a link to the root directory inside the root: /foo/bar -> /
+    // makes /foo/bar/baz the root's /baz.
     #[test]
-    fn a_link_to_the_root_is_refused() {
+    fn a_link_to_the_root_resolves_to_the_root() {
         let (dir, root) = root();
-        symlink("/", dir.path().join("etc")).expect("symlink");
-        let err = root
-            .leaf("/etc/passwd", Missing::Create(0o755))
-            .expect_err("refused");
-        assert!(err.to_string().contains("points at the root"), "{err}");
+        std::fs::create_dir(dir.path().join("foo")).expect("mkdir");
+        symlink("/", dir.path().join("foo/bar")).expect("symlink");
+        let leaf = root
+            .leaf("/foo/bar/baz", Missing::Create(0o755))
+            .expect("resolved inside the root");
+        assert_eq!(leaf.name, "baz");
+        let st = stat::fstat(&leaf.dir).expect("fstat");
+        let top = std::fs::metadata(dir.path()).expect("meta");
+        assert_eq!(st.st_ino, std::os::unix::fs::MetadataExt::ino(&top));
+        assert_eq!(root.resolve("/foo/bar/baz").expect("resolve"), "/baz");
+        assert_eq!(
+            root.resolve("/foo/bar/foo/bar/x/y").expect("resolve"),
+            "/x/y"
+        );
+        assert_eq!(root.resolve("/missing/a").expect("resolve"), "/missing/a");
+        assert_eq!(root.resolve("/foo/bar").expect("resolve"), "/foo/bar");
+        assert_eq!(root.resolve_dir("/foo/bar").expect("resolve"), "/");
+        assert_eq!(root.resolve_dir("/foo").expect("resolve"), "/foo");
     }
 
     #[test]

@@ -28,6 +28,7 @@ use super::nodes::PARENT_MODE;
 use super::root::{self, Kind, Leaf, Missing, Root, RootError};
 use super::write::{self, Attrs, WriteError};
 use super::{FilesError, FilesSummary};
+use crate::command::{Cmd, CommandError};
 
 pub const UNIT_DIR: &str = "/etc/systemd/system";
 pub const PRESET_PATH: &str = "/etc/systemd/system-preset/20-kindling.preset";
@@ -64,6 +65,59 @@ impl Preset {
             .iter()
             .map(|i| format!("{head}{i}{ext}"))
             .collect()
+    }
+}
+
+impl Preset {
+    /// The key Ignition 2.26 sorts its preset lines by.
+    fn key(&self) -> String {
+        let state = if self.enabled { "enabled" } else { "disabled" };
+        format!("{}-{state}", self.unit)
+    }
+}
+
+/// Keeps in a `disable` preset only the units (or instances) that
+/// `systemctl --root ROOT is-enabled` reports as enabled, and removes their enablement links
+/// first, as Ignition 2.26 does: a unit that is not enabled, is masked or does not exist gets
+/// no line. (2.14 wrote `disable` for every unit.) An instance is asked about on its own
+/// name; 2.26 passes "foo@.service a b" to is-enabled as one argument, which systemctl
+/// refuses, so it never disables an instance; Kindling does what the config asks instead.
+fn only_enabled(root: &Root, preset: &mut Preset) -> Result<bool, FilesError> {
+    let names = preset.names();
+    if preset.instances.iter().all(String::is_empty) {
+        let enabled = is_enabled(root, &preset.unit)?;
+        if enabled {
+            disable(root, &preset.unit)?;
+        }
+        return Ok(enabled);
+    }
+    let instances = std::mem::take(&mut preset.instances);
+    for (instance, name) in instances.into_iter().zip(names) {
+        if !instance.is_empty() && is_enabled(root, &name)? {
+            disable(root, &name)?;
+            preset.instances.push(instance);
+        }
+    }
+    Ok(!preset.instances.is_empty())
+}
+
+/// `systemctl --root ROOT is-enabled NAME` exits 0 (enabled, enabled-runtime, static,
+/// alias, indirect, generated, transient): the test Ignition 2.26 uses. A systemctl that
+/// cannot be started is an error, not "not enabled": that would silently leave units on.
+fn is_enabled(root: &Root, name: &str) -> Result<bool, FilesError> {
+    let cmd = Cmd::new(format!("checking whether {name} is enabled"), "systemctl")
+        .arg("--root")
+        .arg(root.path().as_os_str())
+        .arg("is-enabled")
+        .arg("--")
+        .arg(name);
+    match cmd.run() {
+        Ok(_) => Ok(true),
+        Err(CommandError::Failed { .. }) => {
+            log::info!("{name} is not enabled; no disable preset for it");
+            Ok(false)
+        }
+        Err(e @ CommandError::Spawn { .. }) => Err(e.into()),
     }
 }
 
@@ -173,10 +227,18 @@ pub fn apply(root: &Root, systemd: &Systemd, summary: &mut FilesSummary) -> Resu
     if presets.is_empty() {
         return Ok(());
     }
-    for preset in presets.iter().filter(|p| !p.enabled) {
-        for name in preset.names() {
-            disable(root, &name)?;
+    // Ignition 2.26 writes the preset lines sorted by "<unit>-enabled" / "<unit>-disabled"
+    // (2.14 wrote them in Go map order, which is random).
+    presets.sort_by_cached_key(Preset::key);
+    let mut kept = Vec::with_capacity(presets.len());
+    for mut preset in presets {
+        if preset.enabled || only_enabled(root, &mut preset)? {
+            kept.push(preset);
         }
+    }
+    let presets = kept;
+    if presets.is_empty() {
+        return Ok(());
     }
     write_presets(root, &presets)?;
     summary.enabled += presets.iter().filter(|p| p.enabled).count() as u64;
