@@ -13,9 +13,11 @@ pub fn get<S: Read + Write>(
     headers: &[(&str, &str)],
     limit: u64,
 ) -> Result<(u16, Vec<u8>), String> {
+    // The same User-Agent and encoding as every other request (Ignition's, which services
+    // match on).
     let mut request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: Kindling/{}\r\nAccept-Encoding: identity\r\nConnection: close\r\n",
-        env!("CARGO_PKG_VERSION")
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {}\r\nAccept-Encoding: identity\r\nConnection: close\r\n",
+        crate::fetch::USER_AGENT
     );
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
