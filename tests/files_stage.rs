@@ -1268,3 +1268,18 @@ fn a_dot_dot_climbing_above_the_root_is_named_as_such() {
     );
     assert!(!out.stderr.contains("the link"), "{out}");
 }
+
+#[test]
+fn a_root_without_account_files_is_refused_before_useradd_runs() {
+    root_only!("a_root_without_account_files_is_refused_before_useradd_runs");
+    let mut case = Case::new();
+    fs::remove_file(case.path("/etc/passwd")).expect("remove passwd");
+    let out = case.fails(
+        &config(json!({"passwd": {"users": [{"name": "core"}]}})),
+        "has no /etc/passwd, which shadow-utils needs",
+    );
+    assert!(!out.stderr.contains("cannot lock"), "{out}");
+    assert!(out.stderr.contains("--root"), "{out}");
+    // Without users or groups, no account file is needed.
+    case.ok(&config(json!({"storage": {"files": [{"path": "/f"}]}})));
+}

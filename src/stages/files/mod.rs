@@ -59,6 +59,8 @@ pub enum FilesError {
     },
     #[error("{name}: {problem}")]
     Setting { name: String, problem: String },
+    #[error("the target root {root} has no {file}, which shadow-utils needs to add the config's users and groups (useradd and groupadd --root {root}); is --root the installed system's root (normally /sysroot), and is it mounted?")]
+    NoAccountFiles { root: String, file: &'static str },
 }
 
 /// What the stage did, for the log and the result report.

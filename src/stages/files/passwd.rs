@@ -79,11 +79,28 @@ pub fn apply(
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
     check_names(passwd)?;
+    if !passwd.users.is_empty() || !passwd.groups.is_empty() {
+        check_account_files(root)?;
+    }
     for group in &passwd.groups {
         ensure_group(root, group, summary)?;
     }
     for user in &passwd.users {
         ensure_user(root, user, layout, summary)?;
+    }
+    Ok(())
+}
+
+/// shadow-utils locks and rewrites the root's account files; without them it fails with
+/// "cannot lock /etc/passwd; try again later", which points nowhere useful.
+fn check_account_files(root: &Root) -> Result<(), FilesError> {
+    for file in ["/etc/passwd", "/etc/group"] {
+        if root.read(file)?.is_none() {
+            return Err(FilesError::NoAccountFiles {
+                root: root.path().display().to_string(),
+                file,
+            });
+        }
     }
     Ok(())
 }
