@@ -1,7 +1,10 @@
 //! The spec crate reads clean configs on a fast path, straight from the text. It must read
 //! every config exactly as the full path does: the same model, the same report, the same
 //! errors. Checked on every config the tests have: the validation corpora, the files and disks
-//! differential fixtures, and Butane's own outputs in the shared compatibility corpus.
+//! differential fixtures, Butane's outputs for the repository's own reference cases, and those
+//! in the shared compatibility corpus where it exists (under CI it must).
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -15,9 +18,11 @@ fn configs() -> Vec<PathBuf> {
         root.join("tests/fixtures/files"),
         root.join("tests/fixtures/disks"),
     ];
-    let compat = root.join("../shared/compat/butane/cases");
-    if compat.is_dir() {
-        dirs.push(compat);
+    dirs.push(common::own_butane_cases_dir());
+    if let Some(shared) =
+        common::shared_butane_cases("the_fast_path_reads_every_config_as_the_full_path_does")
+    {
+        dirs.push(shared);
     }
     let mut out = Vec::new();
     for dir in dirs {
@@ -60,4 +65,8 @@ fn the_fast_path_reads_every_config_as_the_full_path_does() {
             }
         }
     }
+    common::note(&format!(
+        "the_fast_path_reads_every_config_as_the_full_path_does: {} configs checked",
+        configs.len()
+    ));
 }

@@ -1,9 +1,12 @@
 //! Real Butane configs validate against the published JSON Schema of the dialect, so an
 //! editor using it flags nothing in a valid config, and does flag mistakes.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use flint::variant::Dialect;
+use support::reference::{cases_in, note, own_cases_dir, shared_corpus};
 
 fn validator() -> jsonschema::Validator {
     let schema = flint::schema::json_schema(Dialect::FCOS_NEWEST);
@@ -14,21 +17,28 @@ fn yaml_to_json(text: &str) -> serde_json::Value {
     flint::yaml::parse(text).expect("valid YAML").to_json()
 }
 
+fn is_fcos(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.lines().any(|l| l.trim() == "variant: fcos"))
+}
+
+/// The fcos configs to check: the repository's own reference cases that Butane translated
+/// without a warning (the others carry unknown keys or wrong values on purpose), and the
+/// shared corpus where it is present.
 fn fcos_corpus() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/compat/butane/cases");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("skipping the Butane corpus: {} is absent", dir.display());
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "bu"))
-        .filter(|p| {
-            std::fs::read_to_string(p).is_ok_and(|t| t.lines().any(|l| l.trim() == "variant: fcos"))
-        })
+    let own: Vec<PathBuf> = cases_in(&own_cases_dir())
+        .into_iter()
+        .filter(|p| is_fcos(p))
+        .filter(|p| !p.with_extension("warnings").exists() && !p.with_extension("errors").exists())
         .collect();
-    files.sort();
+    assert!(own.len() >= 15, "only {} own fcos cases", own.len());
+    let mut files = own;
+    if let Some(shared) = shared_corpus("fcos_corpus_matches_the_schema") {
+        files.extend(
+            cases_in(&shared.join("cases"))
+                .into_iter()
+                .filter(|p| is_fcos(p)),
+        );
+    }
     files
 }
 
@@ -56,6 +66,10 @@ fn fcos_corpus_matches_the_schema() {
         files.len(),
         failures.join("\n")
     );
+    note(&format!(
+        "fcos_corpus_matches_the_schema: {} fcos configs checked",
+        files.len()
+    ));
 }
 
 #[test]
