@@ -34,12 +34,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
         "warning at $.storage.files.1.<<, line 16 col 7",
         "as above",
     ),
-    (
-        "fcos-1.6-mirror-no-layout",
-        "warning at $.boot_device.mirror, line 6 col 5",
-        "flint lacks Butane's warning that boot_device.layout should be set with a mirror \
-         (a flint gap: under --strict Butane fails where flint succeeds)",
-    ),
 ];
 
 struct Flint {

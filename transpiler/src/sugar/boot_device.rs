@@ -10,6 +10,9 @@ const RESERVED_TYPE_GUID: &str = "8DA63339-0007-60C0-C436-083AC8230908";
 const BIOS_TYPE_GUID: &str = "21686148-6449-6E6F-744E-656564454649";
 const PREP_TYPE_GUID: &str = "9E1A2D38-C612-4316-AA26-8B49521E5A8B";
 const ESP_TYPE_GUID: &str = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+const WARN_MIRROR_WITHOUT_LAYOUT: &str =
+    "boot_device.layout should be specified when boot_device.mirror is specified";
+
 // Sizes of the partitions of the OS image; new layouts would need new templates.
 const RESERVED_MIB: i64 = 1;
 const BIOS_MIB: i64 = 1;
@@ -64,6 +67,11 @@ pub fn apply(root: &V, out: &mut V, cx: &mut Ctx<'_>) {
         return;
     }
     let layout = bd.str_at("layout");
+    if let (Some(m), None, true) = (mirror, layout, want_mirror) {
+        // Butane's warning: the partitions mirrored depend on the architecture's layout,
+        // and x86_64's is only a default.
+        cx.diag.warning(m.origin, WARN_MIRROR_WITHOUT_LAYOUT);
+    }
     let (bios, efi, prep) = match layout {
         None | Some("x86_64") => (true, true, false),
         Some("aarch64") => (false, true, false),
