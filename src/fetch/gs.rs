@@ -4,14 +4,13 @@
 //! 404 there), or elsewhere, it is anonymous. The token never reaches a log or an error.
 
 use std::io::Read;
-use std::time::Instant;
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use reqwest::Method;
 
 use super::cloud::Secret;
-use super::http::{self, Hop};
+use super::http;
 use super::redact::redact;
 use super::request::Request;
 use super::{FetchError, Fetcher};
@@ -102,29 +101,12 @@ pub(super) fn open(
             "anonymously"
         }
     );
-    let client = fetcher.http_client(target.scheme() == "https")?;
-    let started = Instant::now();
-    let resp = http::retrying(
-        settings,
-        &shown,
-        started,
-        |s| !s.is_server_error() && s != reqwest::StatusCode::TOO_MANY_REQUESTS,
-        || {
-            client
-                .get(target.clone())
-                .headers(headers.clone())
-                .send()
-                .map_err(|e| Hop::Retry(http::describe(e)))
-        },
-    )?;
-    let status = resp.status();
-    if status.is_success() {
-        return http::body(resp, shown, started, settings, limit);
-    }
-    if status == reqwest::StatusCode::NOT_FOUND {
-        return Err(FetchError::NotFound { url: shown });
-    }
-    let code = error_reason(&http::error_body(resp));
+    let (status, body) =
+        match http::get_object(fetcher, settings, &target, &headers, shown.clone(), limit)? {
+            Ok(reader) => return Ok(reader),
+            Err(refused) => refused,
+        };
+    let code = error_reason(&body);
     Err(FetchError::Store {
         url: shown,
         service: "GCS",

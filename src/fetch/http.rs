@@ -235,6 +235,47 @@ pub(super) fn body(
     }))
 }
 
+/// What a store answered: the object's body, or the status and start of the body of a refusal.
+pub(super) type StoreAnswer = Result<Box<dyn Read>, (StatusCode, Vec<u8>)>;
+
+/// GETs an object from a store (S3, GCS) with retries on 5xx, 429 and transport errors:
+/// the body as a bounded reader, `NotFound` for a 404, or any other answer's status and the
+/// start of its body for the caller to read the service's error code from.
+pub(super) fn get_object(
+    fetcher: &Fetcher,
+    settings: &FetchSettings,
+    target: &Url,
+    headers: &HeaderMap,
+    shown: String,
+    limit: Option<u64>,
+) -> Result<StoreAnswer, FetchError> {
+    let client = fetcher.http_client(target.scheme() == "https")?;
+    let started = Instant::now();
+    // A store answers a wrong region or a bad signature for good: only 5xx (and 429) and
+    // transport errors are worth another try.
+    let resp = retrying(
+        settings,
+        &shown,
+        started,
+        |s| !s.is_server_error(),
+        || {
+            client
+                .get(target.clone())
+                .headers(headers.clone())
+                .send()
+                .map_err(|e| Hop::Retry(describe(e)))
+        },
+    )?;
+    let status = resp.status();
+    if status.is_success() {
+        return body(resp, shown, started, settings, limit).map(Ok);
+    }
+    if status == StatusCode::NOT_FOUND {
+        return Err(FetchError::NotFound { url: shown });
+    }
+    Ok(Err((status, error_body(resp))))
+}
+
 /// The start of an error response's body, for the service's error code; never shown as is.
 pub(super) fn error_body(resp: Response) -> Vec<u8> {
     let mut buf = Vec::new();

@@ -12,7 +12,7 @@
 //! its response body (which can echo the string to sign).
 
 use std::io::Read;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
@@ -23,7 +23,7 @@ use aws_sigv4::sign::v4;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
 
-use super::http::{self, Hop, DEFAULT_RETRY_WINDOW};
+use super::http::{self, DEFAULT_RETRY_WINDOW};
 use super::imds::RoleCredentials;
 use super::redact::redact;
 use super::request::Request;
@@ -80,31 +80,18 @@ pub(super) fn open(
         url: shown.clone(),
         reason: "its bucket or key does not make a valid URL",
     })?;
-    let client = fetcher.http_client(target_url.scheme() == "https")?;
-    let started = Instant::now();
-    // S3 answers a wrong region or a bad signature for good: only 5xx and transport errors
-    // are worth another try.
-    let resp = http::retrying(
+    let (status, body) = match http::get_object(
+        fetcher,
         settings,
-        &shown,
-        started,
-        |s| !s.is_server_error(),
-        || {
-            client
-                .get(target_url.clone())
-                .headers(headers.clone())
-                .send()
-                .map_err(|e| Hop::Retry(http::describe(e)))
-        },
-    )?;
-    let status = resp.status();
-    if status.is_success() {
-        return http::body(resp, shown, started, settings, limit);
-    }
-    if status == reqwest::StatusCode::NOT_FOUND {
-        return Err(FetchError::NotFound { url: shown });
-    }
-    let code = error_code(&http::error_body(resp));
+        &target_url,
+        &headers,
+        shown.clone(),
+        limit,
+    )? {
+        Ok(reader) => return Ok(reader),
+        Err(refused) => refused,
+    };
+    let code = error_code(&body);
     Err(FetchError::Store {
         url: shown,
         service: "S3",
