@@ -47,6 +47,9 @@ pub fn line(v: &Volume) -> String {
     if v.netdev {
         options.push("_netdev".to_owned());
     }
+    // Ignition's next release: without it, systemd-cryptsetup-generator makes the volume
+    // conflict with umount.target, and a soft-reboot tears it down under the running system.
+    options.push("x-initrd.attach".to_owned());
     if v.discard {
         options.push("discard".to_owned());
     }
@@ -144,7 +147,7 @@ mod tests {
         };
         assert_eq!(
             line(&v),
-            "tang UUID=3f6a3bd8-6b2b-4f39-9a43-5a3b4c5d6e7f none luks,_netdev,discard"
+            "tang UUID=3f6a3bd8-6b2b-4f39-9a43-5a3b4c5d6e7f none luks,_netdev,x-initrd.attach,discard"
         );
     }
 
@@ -152,7 +155,7 @@ mod tests {
     fn lines_name_the_key_file_and_discard() {
         assert_eq!(
             line(&vol("data", true)),
-            "data UUID=3f6a3bd8-6b2b-4f39-9a43-5a3b4c5d6e7f /etc/luks/data luks,discard"
+            "data UUID=3f6a3bd8-6b2b-4f39-9a43-5a3b4c5d6e7f /etc/luks/data luks,x-initrd.attach,discard"
         );
     }
 
@@ -162,7 +165,7 @@ mod tests {
         let got = merged(existing, &[vol("data", false)]);
         assert_eq!(
             got,
-            "# comment data\nswap /dev/vdc /dev/urandom swap\ndata UUID=3f6a3bd8-6b2b-4f39-9a43-5a3b4c5d6e7f /etc/luks/data luks\n"
+            "# comment data\nswap /dev/vdc /dev/urandom swap\ndata UUID=3f6a3bd8-6b2b-4f39-9a43-5a3b4c5d6e7f /etc/luks/data luks,x-initrd.attach\n"
         );
     }
 }

@@ -221,11 +221,12 @@ fn volumes_bound_to_the_tpm_and_tang_unlock_at_provisioning_and_on_later_boots()
     let lines: Vec<&str> = crypttab.lines().collect();
     assert_eq!(lines.len(), 2, "{crypttab}");
     assert!(
-        lines[0].starts_with("sealed UUID=") && lines[0].ends_with(" none luks"),
+        lines[0].starts_with("sealed UUID=") && lines[0].ends_with(" none luks,x-initrd.attach"),
         "{crypttab}"
     );
     assert!(
-        lines[1].starts_with("shared UUID=") && lines[1].ends_with(" none luks,_netdev"),
+        lines[1].starts_with("shared UUID=")
+            && lines[1].ends_with(" none luks,_netdev,x-initrd.attach"),
         "{crypttab}"
     );
     // The generated keys are gone: each volume has one keyslot, the binding's, and its token.

@@ -97,7 +97,8 @@ fn a_luks_volume_with_a_key_file_is_unlocked_by_the_booted_system_on_later_boots
     first.assert_proof("boots=");
     let crypttab = disk::read_text(&root, "/etc/crypttab");
     assert!(
-        crypttab.starts_with("data UUID=") && crypttab.ends_with(" /etc/luks/data luks,discard\n"),
+        crypttab.starts_with("data UUID=")
+            && crypttab.ends_with(" /etc/luks/data luks,x-initrd.attach,discard\n"),
         "{crypttab}"
     );
     assert_eq!(
