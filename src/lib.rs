@@ -11,6 +11,7 @@ pub mod mountinfo;
 pub mod pipeline;
 pub mod providers;
 pub mod report;
+pub mod root;
 pub mod rundir;
 pub mod stages;
 pub mod verify;

@@ -3,7 +3,6 @@
 //! If one mount fails, the ones before it are unmounted again before the error is returned, so
 //! a failed stage leaves nothing mounted.
 
-use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use super::disks::DiskError;
 use super::runtime;
 use super::StageContext;
 use crate::command::Cmd;
+use crate::root::{Missing, Root};
 
 /// A filesystem to mount: where in the config, device, format, path in the target system.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,51 +53,19 @@ pub(crate) fn mounts(filesystems: &[Filesystem]) -> Vec<Mount<'_>> {
 }
 
 /// `path` (absolute, in the target system) as a host path under `root`, with symbolic links
-/// in the target system followed the way they will be after boot: absolute targets are taken
-/// relative to `root`, and nothing resolves outside it.
-pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, String> {
-    // Absolute, so the result compares equal to the mount table's entries.
-    let root = &fs::canonicalize(root).map_err(|e| format!("the root {}: {e}", root.display()))?;
-    let mut resolved = PathBuf::new();
-    let mut pending: Vec<std::ffi::OsString> = Path::new(path)
-        .components()
-        .rev()
-        .filter_map(|c| match c {
-            Component::Normal(n) => Some(n.to_owned()),
-            _ => None,
-        })
-        .collect();
-    let mut links = 0;
-    while let Some(part) = pending.pop() {
-        if part == ".." {
-            resolved.pop();
-            continue;
-        }
-        let candidate = resolved.join(&part);
-        let host = root.join(&candidate);
-        match fs::symlink_metadata(&host) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                links += 1;
-                if links > 40 {
-                    return Err(format!("too many symbolic links under {path}"));
-                }
-                let target =
-                    fs::read_link(&host).map_err(|e| format!("{}: {e}", host.display()))?;
-                if target.is_absolute() {
-                    resolved = PathBuf::new();
-                }
-                for c in target.components().rev() {
-                    match c {
-                        Component::Normal(n) => pending.push(n.to_owned()),
-                        Component::ParentDir => pending.push("..".into()),
-                        _ => {}
-                    }
-                }
-            }
-            _ => resolved = candidate,
-        }
+/// in the target system followed the way they will be after boot, by the same fd-based walk
+/// as the files stage (`crate::root`): absolute targets are taken relative to `root`, and
+/// nothing resolves outside it. With `create`, missing directories are made (0755) by that
+/// contained walk first.
+pub fn resolve_in_root(root: &Path, path: &str, create: bool) -> Result<PathBuf, String> {
+    let root = Root::open(root).map_err(|e| e.to_string())?;
+    if create {
+        root.dir(path, Missing::Create(0o755))
+            .map_err(|e| format!("cannot create the mount point: {e}"))?;
     }
-    Ok(root.join(resolved))
+    let inside = root.resolve_dir(path).map_err(|e| e.to_string())?;
+    // The root's canonical path, so the result compares equal to the mount table's entries.
+    Ok(root.path().join(inside.trim_start_matches('/')))
 }
 
 /// The mount points currently in the mount table.
@@ -146,13 +114,7 @@ pub fn run_mount(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError>
 fn mount_one(ctx: &StageContext, m: &Mount<'_>, timeout: Duration) -> Result<PathBuf, DiskError> {
     let dev = Path::new(&m.fs.device);
     super::disks::wait_for_device(dev, &format!("{}.device", m.at), timeout)?;
-    let target = resolve_in_root(&ctx.root, m.path).map_err(|e| DiskError::at(&m.at, e))?;
-    fs::create_dir_all(&target).map_err(|e| {
-        DiskError::at(
-            &m.at,
-            format!("cannot create the mount point {}: {e}", target.display()),
-        )
-    })?;
+    let target = resolve_in_root(&ctx.root, m.path, true).map_err(|e| DiskError::at(&m.at, e))?;
     let mut cmd = Cmd::new(
         format!("mounting {} on {}", dev.display(), target.display()),
         "mount",
@@ -181,7 +143,7 @@ pub fn run_umount(ctx: &StageContext) -> Result<(), DiskError> {
     let table = mounted();
     let mut first_error = None;
     for m in list.iter().rev() {
-        let Ok(target) = resolve_in_root(&ctx.root, m.path) else {
+        let Ok(target) = resolve_in_root(&ctx.root, m.path, false) else {
             continue;
         };
         if !table.contains(&target) {
@@ -200,6 +162,7 @@ pub fn run_umount(ctx: &StageContext) -> Result<(), DiskError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn fs(path: &str, format: &str) -> Filesystem {
         Filesystem {
@@ -229,11 +192,11 @@ mod tests {
         std::os::unix::fs::symlink("/var/home", root.path().join("home")).expect("link");
         std::os::unix::fs::symlink("../../..", root.path().join("var/escape")).expect("link");
         assert_eq!(
-            resolve_in_root(root.path(), "/home/core").expect("resolves"),
+            resolve_in_root(root.path(), "/home/core", false).expect("resolves"),
             root.path().join("var/home/core")
         );
         assert_eq!(
-            resolve_in_root(root.path(), "/var/escape/etc").expect("resolves"),
+            resolve_in_root(root.path(), "/var/escape/etc", false).expect("resolves"),
             root.path().join("etc")
         );
     }

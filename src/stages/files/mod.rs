@@ -16,7 +16,7 @@ mod nodes;
 mod owners;
 mod passwd;
 mod result;
-mod root;
+use crate::root;
 mod units;
 mod write;
 

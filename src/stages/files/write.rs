@@ -369,7 +369,7 @@ impl Write for Writeback {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stages::files::root::Missing;
+    use crate::root::Missing;
 
     fn names(dir: &std::path::Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
