@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use kindling_spec::types::KernelArguments;
 
-use super::disks::{self, DiskError};
+use super::disk_error::DiskError;
+use super::disks;
 use super::runtime;
 use super::StageContext;
 use crate::atomic;

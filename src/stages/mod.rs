@@ -1,11 +1,13 @@
 //! The provisioning stages, run one per process in the order the dracut units give them:
 //! fetch-offline, fetch, kargs, disks, mount, files, umount.
 
+pub mod disk_error;
 pub mod disks;
 pub mod fetch;
 pub mod files;
 pub mod kargs;
 pub mod mount;
+mod mounts;
 pub mod plan;
 pub mod runtime;
 

@@ -3,54 +3,15 @@
 //! If one mount fails, the ones before it are unmounted again before the error is returned, so
 //! a failed stage leaves nothing mounted.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kindling_spec::types::Filesystem;
-
-use super::disks::DiskError;
+use super::disk_error::DiskError;
+pub(crate) use super::mounts::{mounts, Mount};
 use super::runtime;
 use super::StageContext;
 use crate::command::Cmd;
 use crate::root::{Missing, Root};
-
-/// A filesystem to mount: where in the config, device, format, path in the target system.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Mount<'a> {
-    at: String,
-    fs: &'a Filesystem,
-    format: &'a str,
-    path: &'a str,
-}
-
-/// The mountable filesystems in mount order: fewest path components first, config order
-/// among equals (Ignition's order).
-pub(crate) fn mounts(filesystems: &[Filesystem]) -> Vec<Mount<'_>> {
-    let mut out: Vec<Mount<'_>> = filesystems
-        .iter()
-        .enumerate()
-        .filter_map(|(i, fs)| {
-            let path = fs.path.as_deref().filter(|p| !p.is_empty())?;
-            let format = fs.format.as_deref()?;
-            if matches!(format, "" | "none" | "swap") {
-                return None;
-            }
-            Some(Mount {
-                at: format!("$.storage.filesystems.{i}"),
-                fs,
-                format,
-                path,
-            })
-        })
-        .collect();
-    out.sort_by_key(|m| {
-        Path::new(m.path)
-            .components()
-            .filter(|c| matches!(c, Component::Normal(_)))
-            .count()
-    });
-    out
-}
 
 /// `path` (absolute, in the target system) as a host path under `root`, with symbolic links
 /// in the target system followed the way they will be after boot, by the same fd-based walk
@@ -162,6 +123,7 @@ pub fn run_umount(ctx: &StageContext) -> Result<(), DiskError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kindling_spec::types::Filesystem;
     use std::fs;
 
     fn fs(path: &str, format: &str) -> Filesystem {

@@ -50,7 +50,7 @@ impl Stage {
                     && s.filesystems.is_empty())
                 .then_some("the config has no storage.disks, raid, luks or filesystems")
             }
-            Stage::Mount => super::mount::mounts(&config.storage.filesystems)
+            Stage::Mount => super::mounts::mounts(&config.storage.filesystems)
                 .is_empty()
                 .then_some("the config has no storage.filesystems with a path"),
         }

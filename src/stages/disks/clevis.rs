@@ -210,7 +210,7 @@ struct KeyFile {
 
 impl KeyFile {
     fn new(run_dir: &Path, name: &str, key: &[u8]) -> Result<Self, DiskError> {
-        let path = super::luks::key_dir(run_dir)?.join(format!(".bind-{name}"));
+        let path = super::keys::key_dir(run_dir)?.join(format!(".bind-{name}"));
         crate::atomic::write(&path, key, 0o600)
             .map_err(|e| DiskError::device(&path, format!("cannot write the key: {e}")))?;
         Ok(Self { path })

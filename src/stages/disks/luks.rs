@@ -10,7 +10,6 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -251,20 +250,8 @@ pub fn apply(
     Ok((outcome, volume))
 }
 
-/// The run dir's key directory (0700), created when missing.
-pub fn key_dir(run_dir: &Path) -> Result<PathBuf, DiskError> {
-    let dir = crate::rundir::luks_keys(run_dir);
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .and_then(|()| fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)))
-        .map_err(|e| DiskError::device(&dir, format!("cannot create it: {e}")))?;
-    Ok(dir)
-}
-
 fn save_key(run_dir: &Path, name: &str, key: &[u8]) -> Result<(), DiskError> {
-    let path = key_dir(run_dir)?.join(name);
+    let path = super::keys::key_dir(run_dir)?.join(name);
     crate::atomic::write(&path, key, 0o600)
         .map_err(|e| DiskError::device(&path, format!("cannot write the key: {e}")))
 }

@@ -10,6 +10,7 @@ mod clevis;
 mod devices;
 mod filesystems;
 mod gpt;
+mod keys;
 pub mod luks;
 mod partitions;
 mod raid;
@@ -19,46 +20,11 @@ mod signatures;
 use std::path::Path;
 use std::time::Duration;
 
-use super::runtime::{self, RuntimeError};
+use super::runtime;
 use super::StageContext;
-use crate::command::CommandError;
-use crate::pipeline::render::{self as chain, ChainError, Network};
+use crate::pipeline::render::{self as chain, Network};
 
-#[derive(Debug, thiserror::Error)]
-pub enum DiskError {
-    #[error(transparent)]
-    Runtime(#[from] RuntimeError),
-    #[error(transparent)]
-    Chain(#[from] ChainError),
-    /// A problem with the config entry at a JSON path.
-    #[error("{at}: {problem}")]
-    At { at: String, problem: String },
-    #[error("{device}: {problem}")]
-    Device { device: String, problem: String },
-    /// The command's description names the device; the error carries its command line and stderr.
-    #[error(transparent)]
-    Command(#[from] CommandError),
-}
-
-impl DiskError {
-    pub fn at(at: &str, problem: String) -> Self {
-        DiskError::At {
-            at: at.to_owned(),
-            problem,
-        }
-    }
-
-    pub fn device(dev: &Path, problem: String) -> Self {
-        DiskError::Device {
-            device: dev.display().to_string(),
-            problem,
-        }
-    }
-
-    pub fn command(_dev: &Path, source: CommandError) -> Self {
-        DiskError::Command(source)
-    }
-}
+pub use super::disk_error::DiskError;
 
 /// Waits for a block device the config names (`what` is its JSON path).
 pub fn wait_for_device(dev: &Path, what: &str, timeout: Duration) -> Result<(), DiskError> {
