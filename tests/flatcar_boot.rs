@@ -3,7 +3,10 @@
 
 mod support;
 
-use support::stage::{assert_fails, assert_ok, Env};
+use std::path::{Path, PathBuf};
+
+use support::loopdev::{require_root, run_ok, LoopDisk};
+use support::stage::{assert_fails, assert_ok, stderr, Env};
 use support::{ok, Server};
 
 /// A spec 2.x config, as a Flatcar machine would be given it.
@@ -93,4 +96,198 @@ fn flatcar_config_url_names_the_config_and_the_last_alias_wins() {
             "{cmdline}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// oem:///
+
+/// The OEM lookaside directory and a by-label directory of the test's own.
+fn oem_vars(env: &Env) -> Vec<(&'static str, PathBuf)> {
+    std::fs::create_dir_all(env.path("oem")).expect("oem dir");
+    std::fs::create_dir_all(env.path("by-label")).expect("by-label dir");
+    vec![
+        ("KINDLING_TEST_OEM_DIR", env.path("oem")),
+        ("KINDLING_TEST_DISK_BY_LABEL", env.path("by-label")),
+    ]
+}
+
+fn run(
+    env: &Env,
+    stage: &str,
+    vars: &[(&'static str, PathBuf)],
+    extra: &[&str],
+) -> std::process::Output {
+    let vars: Vec<(&str, &Path)> = vars.iter().map(|(k, v)| (*k, v.as_path())).collect();
+    let extra: Vec<&std::ffi::OsStr> = extra.iter().map(|a| a.as_ref()).collect();
+    env.stage_with(stage, &extra, &vars)
+}
+
+fn put(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+    std::fs::write(path, text).expect("write");
+}
+
+const MERGING_V2: &str = r#"{"ignition":{"version":"2.3.0","config":{"append":[{"source":"oem:///extra.ign"}]}},"storage":{"files":[{"filesystem":"root","path":"/etc/from-oem","contents":{"source":"oem:///files/motd"},"mode":420}]}}"#;
+const EXTRA_V2: &str = r#"{"ignition":{"version":"2.1.0"},"storage":{"files":[{"filesystem":"root","path":"/etc/extra","contents":{"source":"data:,extra"},"mode":420}]}}"#;
+
+#[test]
+fn an_oem_config_url_merges_and_file_contents_come_from_the_lookaside_dir_offline() {
+    let env = Env::new(
+        "flatcar.first_boot=detected flatcar.oem.id=qemu flatcar.config.url=oem:///config.ign",
+    );
+    let vars = oem_vars(&env);
+    put(&env.path("oem/config.ign"), MERGING_V2);
+    put(&env.path("oem/extra.ign"), EXTRA_V2);
+    put(
+        &env.path("oem/files/motd"),
+        "hello from the OEM partition\n",
+    );
+    assert_ok(&run(&env, "fetch-offline", &vars, &[]));
+    assert!(
+        !env.run_dir().join("neednet").exists(),
+        "oem:// needs no network"
+    );
+    let cfg = env.config();
+    let paths: Vec<&str> = cfg["storage"]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(paths, ["/etc/from-oem", "/etc/extra"]);
+
+    let root = env.path("root");
+    std::fs::create_dir_all(root.join("etc")).expect("root");
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").expect("passwd");
+    std::fs::write(root.join("etc/group"), "root:x:0:\n").expect("group");
+    let out = run(
+        &env,
+        "files",
+        &vars,
+        &["--root", root.to_str().expect("utf-8")],
+    );
+    assert_ok(&out);
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/from-oem")).expect("written"),
+        "hello from the OEM partition\n"
+    );
+}
+
+#[test]
+fn a_3x_config_cannot_use_oem_urls() {
+    let env = Env::new("flatcar.config.url=oem:///config.ign");
+    let vars = oem_vars(&env);
+    put(
+        &env.path("oem/config.ign"),
+        r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/x","contents":{"source":"oem:///x"}}]}}"#,
+    );
+    let out = run(&env, "fetch-offline", &vars, &[]);
+    assert_fails(&out, "$.storage.files.0.contents.source");
+    assert_fails(
+        &out,
+        "oem:// (Flatcar's OEM partition) is read only in spec 1 and 2.x configs",
+    );
+}
+
+#[test]
+fn strict_chain_covers_oem_resources() {
+    let env = Env::new("flatcar.config.url=oem:///config.ign");
+    env.trust(Some(r#"{"require":"none","strictChain":true}"#), &[]);
+    let vars = oem_vars(&env);
+    put(
+        &env.path("oem/config.ign"),
+        r#"{"ignition":{"version":"2.2.0","config":{"append":[{"source":"oem:///extra.ign"}]}}}"#,
+    );
+    put(&env.path("oem/extra.ign"), EXTRA_V2);
+    let out = run(&env, "fetch-offline", &vars, &[]);
+    assert_fails(&out, "refused oem:///extra.ign before fetching it");
+    assert_fails(&out, "strictChain");
+}
+
+#[test]
+fn a_missing_oem_file_names_both_places() {
+    let mut env = Env::new("flatcar.config.url=oem:///config.ign");
+    env.config_timeout = 2;
+    let vars = oem_vars(&env);
+    let out = run(&env, "fetch-offline", &vars, &[]);
+    assert_fails(
+        &out,
+        "reading oem:///config.ign (Flatcar's OEM partition) failed",
+    );
+    assert_fails(&out, "no partition labelled \"OEM\" appeared");
+    assert_fails(&out, &env.path("oem/config.ign").display().to_string());
+}
+
+/// An 8 MiB loop device with an ext4 filesystem labelled OEM holding `files`.
+fn oem_partition(files: &[(&str, &str)]) -> LoopDisk {
+    require_root();
+    let src = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        put(&src.path().join(name), text);
+    }
+    let disk = LoopDisk::new(8);
+    run_ok(
+        "mkfs.ext4",
+        &[
+            "-q",
+            "-F",
+            "-L",
+            "OEM",
+            "-d",
+            src.path().to_str().expect("utf-8"),
+            disk.path_str(),
+        ],
+    );
+    disk
+}
+
+fn mounted_anywhere(disk: &LoopDisk) -> bool {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+    info.lines().any(|l| {
+        l.split(" - ")
+            .nth(1)
+            .is_some_and(|t| t.split(' ').nth(1) == Some(disk.path_str()))
+    })
+}
+
+#[test]
+fn oem_files_come_from_the_oem_partition_mounted_read_only_and_unmounted_after() {
+    let disk = oem_partition(&[("config.ign", MERGING_V2), ("extra.ign", EXTRA_V2)]);
+    let env = Env::new("flatcar.first_boot=detected flatcar.config.url=oem:///config.ign");
+    let vars = oem_vars(&env);
+    std::os::unix::fs::symlink(disk.path(), env.path("by-label/OEM")).expect("label link");
+    let out = run(&env, "fetch-offline", &vars, &[]);
+    assert_ok(&out);
+    let text = stderr(&out);
+    let mounts: Vec<PathBuf> = text
+        .lines()
+        .filter_map(|l| {
+            l.split_once("read-only on ")
+                .map(|(_, d)| PathBuf::from(d.trim()))
+        })
+        .collect();
+    assert_eq!(mounts.len(), 2, "one mount per oem:// read:\n{text}");
+    for dir in &mounts {
+        assert!(!dir.exists(), "{} was not removed", dir.display());
+    }
+    assert!(
+        !mounted_anywhere(&disk),
+        "the OEM partition is still mounted"
+    );
+    assert_eq!(env.config()["storage"]["files"][1]["path"], "/etc/extra");
+}
+
+#[test]
+fn a_file_missing_on_the_oem_partition_is_named_and_the_partition_unmounted() {
+    let disk = oem_partition(&[("other", "x")]);
+    let env = Env::new("flatcar.config.url=oem:///config.ign");
+    let vars = oem_vars(&env);
+    std::os::unix::fs::symlink(disk.path(), env.path("by-label/OEM")).expect("label link");
+    let out = run(&env, "fetch-offline", &vars, &[]);
+    assert_fails(&out, "neither");
+    assert_fails(&out, "nor /config.ign on the OEM partition");
+    assert!(
+        !mounted_anywhere(&disk),
+        "the OEM partition is still mounted"
+    );
 }

@@ -8,7 +8,7 @@ mod applehv;
 mod aws;
 mod azure;
 mod cloudstack;
-mod drive;
+pub(crate) mod drive;
 mod file;
 mod gcp;
 mod host;
