@@ -7,8 +7,11 @@
 //! - `flatcar.first_boot` / `coreos.first_boot` (GRUB sets `detected` when it finds the
 //!   first-boot flag file) are read by the dracut generator, not here.
 
+use std::time::Duration;
+
 use crate::cmdline::Cmdline;
-use crate::providers::PLATFORMS;
+use crate::fetch::oem::{self, OemSource};
+use crate::providers::{Acquired, Provider, ProviderContext, ProviderError, PLATFORMS};
 
 pub const FLATCAR_OEM_ID: &str = "flatcar.oem.id";
 pub const COREOS_OEM_ID: &str = "coreos.oem.id";
@@ -71,6 +74,67 @@ pub fn resolve_platform(flag: Option<&str>, cmdline: &Cmdline) -> Result<String,
         (None, Some(explicit), _) => Ok(explicit.to_owned()),
         (None, None, Some((arg, id))) => platform_for_oem(arg, id),
         (None, None, None) => Ok(DEFAULT_OEM_ID.to_owned()),
+    }
+}
+
+/// Flatcar's first-boot arguments.
+pub const FIRST_BOOT_ARGS: &[&str] = &["flatcar.first_boot", "coreos.first_boot"];
+
+/// Whether this is a Flatcar boot entry: it carries one of Flatcar's own arguments. Only then
+/// are the OEM partition's configs looked for, as Flatcar's initramfs does on every boot.
+pub fn is_flatcar_boot(cmdline: &Cmdline) -> bool {
+    FIRST_BOOT_ARGS
+        .iter()
+        .chain(&[FLATCAR_OEM_ID, COREOS_OEM_ID])
+        .any(|arg| cmdline.raw(arg).is_some())
+}
+
+/// The base config Flatcar's initramfs copies off the OEM partition into its base configs.
+pub const OEM_BASE_CONFIG: &str = "base/base.ign";
+/// The user config Flatcar's initramfs copies off the OEM partition as its system `user.ign`.
+pub const OEM_USER_CONFIG: &str = "config.ign";
+
+/// How long to wait for the OEM partition when looking for its configs: half the budget at
+/// most, so that an image without one still gets its config from the platform in time.
+pub fn oem_wait(budget: Duration) -> Duration {
+    (budget / 2).min(oem::WAIT)
+}
+
+/// On a Flatcar boot: the OEM partition's `config.ign` when it has one, else the platform's
+/// own source. It ranks as Flatcar ranks it, as the system `user.ign`: below a config URL on
+/// the command line and a `user.ign` in the system config directories.
+#[derive(Debug)]
+pub struct OemUserConfig {
+    pub platform: Box<dyn Provider>,
+}
+
+impl Provider for OemUserConfig {
+    fn acquire(&self, cx: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
+        let source = OemSource::from_process();
+        let found = oem::read_optional(&source, OEM_USER_CONFIG, oem_wait(cx.timeout), cx.limit)
+            .map_err(|source| ProviderError::Fetch {
+                what: format!("Flatcar's OEM config oem:///{OEM_USER_CONFIG}"),
+                source,
+            })?;
+        match found {
+            Some(bytes) => {
+                log::info!(
+                    "the config comes from Flatcar's OEM partition (oem:///{OEM_USER_CONFIG})"
+                );
+                Ok(Acquired::Config {
+                    bytes,
+                    detached_signature: None,
+                })
+            }
+            None => self.platform.acquire(cx),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "oem:///{OEM_USER_CONFIG} (Flatcar's OEM partition), else {}",
+            self.platform.describe()
+        )
     }
 }
 

@@ -27,7 +27,8 @@ fn flatcar_oem_id_qemu_reads_the_config_from_fw_cfg() {
         "coreos.first_boot=1 coreos.oem.id=qemu",
     ] {
         let env = with_fw_cfg(cmdline, V2_CFG);
-        assert_ok(&env.stage("fetch-offline", &[]));
+        let vars = oem_vars(&env);
+        assert_ok(&run(&env, "fetch-offline", &vars, &[]));
         assert_eq!(
             env.config()["storage"]["files"][0]["path"],
             "/etc/flatcar-motd",
@@ -40,7 +41,8 @@ fn flatcar_oem_id_qemu_reads_the_config_from_fw_cfg() {
 fn an_explicit_platform_id_wins_over_the_oem_id() {
     // ec2 would be aws, whose metadata service is not there: qemu must be used.
     let env = with_fw_cfg("flatcar.oem.id=ec2 kindling.platform.id=qemu", V2_CFG);
-    assert_ok(&env.stage("fetch-offline", &[]));
+    let vars = oem_vars(&env);
+    assert_ok(&run(&env, "fetch-offline", &vars, &[]));
     assert_eq!(
         env.config()["storage"]["files"][0]["path"],
         "/etc/flatcar-motd"
@@ -50,16 +52,13 @@ fn an_explicit_platform_id_wins_over_the_oem_id() {
 #[test]
 fn an_unknown_oem_id_is_refused_with_the_argument_and_the_list() {
     let env = Env::new("flatcar.first_boot=detected coreos.oem.id=cloudsigma");
-    let out = env.stage("fetch-offline", &[]);
+    let vars = oem_vars(&env);
+    let out = run(&env, "fetch-offline", &vars, &[]);
     assert_fails(&out, "coreos.oem.id=\"cloudsigma\" names no platform");
     assert_fails(&out, "ec2, gce and pxe stand for aws, gcp and metal");
     assert_fails(&out, "akamai, aliyun, applehv");
     // As the generator passes it through to the units.
-    let out = env.stage_with(
-        "fetch-offline",
-        &["--platform".as_ref(), "cloudsigma".as_ref()],
-        &[],
-    );
+    let out = run(&env, "fetch-offline", &vars, &["--platform", "cloudsigma"]);
     assert_fails(&out, "coreos.oem.id=\"cloudsigma\" names no platform");
 }
 
@@ -87,9 +86,10 @@ fn flatcar_config_url_names_the_config_and_the_last_alias_wins() {
         ),
     ] {
         let env = Env::new(&cmdline);
-        assert_ok(&env.stage("fetch-offline", &[]));
+        let vars = oem_vars(&env);
+        assert_ok(&run(&env, "fetch-offline", &vars, &[]));
         assert!(env.run_dir().join("neednet").exists(), "{cmdline}");
-        assert_ok(&env.stage("fetch", &[]));
+        assert_ok(&run(&env, "fetch", &vars, &[]));
         assert_eq!(
             env.config()["storage"]["files"][0]["path"],
             "/etc/flatcar-motd",
@@ -101,7 +101,8 @@ fn flatcar_config_url_names_the_config_and_the_last_alias_wins() {
 // ---------------------------------------------------------------------------------------
 // oem:///
 
-/// The OEM lookaside directory and a by-label directory of the test's own.
+/// The OEM lookaside directory (created: with it there, as on a Flatcar PXE boot, OEM
+/// configs are not looked for on a partition) and a by-label directory of the test's own.
 fn oem_vars(env: &Env) -> Vec<(&'static str, PathBuf)> {
     std::fs::create_dir_all(env.path("oem")).expect("oem dir");
     std::fs::create_dir_all(env.path("by-label")).expect("by-label dir");
@@ -255,6 +256,7 @@ fn oem_files_come_from_the_oem_partition_mounted_read_only_and_unmounted_after()
     let disk = oem_partition(&[("config.ign", MERGING_V2), ("extra.ign", EXTRA_V2)]);
     let env = Env::new("flatcar.first_boot=detected flatcar.config.url=oem:///config.ign");
     let vars = oem_vars(&env);
+    std::fs::remove_dir(env.path("oem")).expect("no lookaside dir: a disk boot");
     std::os::unix::fs::symlink(disk.path(), env.path("by-label/OEM")).expect("label link");
     let out = run(&env, "fetch-offline", &vars, &[]);
     assert_ok(&out);
@@ -266,7 +268,8 @@ fn oem_files_come_from_the_oem_partition_mounted_read_only_and_unmounted_after()
                 .map(|(_, d)| PathBuf::from(d.trim()))
         })
         .collect();
-    assert_eq!(mounts.len(), 2, "one mount per oem:// read:\n{text}");
+    // config.ign, extra.ign, and the look for base/base.ign (a Flatcar boot).
+    assert_eq!(mounts.len(), 3, "one mount per read:\n{text}");
     for dir in &mounts {
         assert!(!dir.exists(), "{} was not removed", dir.display());
     }
@@ -282,6 +285,7 @@ fn a_file_missing_on_the_oem_partition_is_named_and_the_partition_unmounted() {
     let disk = oem_partition(&[("other", "x")]);
     let env = Env::new("flatcar.config.url=oem:///config.ign");
     let vars = oem_vars(&env);
+    std::fs::remove_dir(env.path("oem")).expect("no lookaside dir: a disk boot");
     std::os::unix::fs::symlink(disk.path(), env.path("by-label/OEM")).expect("label link");
     let out = run(&env, "fetch-offline", &vars, &[]);
     assert_fails(&out, "neither");
@@ -289,5 +293,130 @@ fn a_file_missing_on_the_oem_partition_is_named_and_the_partition_unmounted() {
     assert!(
         !mounted_anywhere(&disk),
         "the OEM partition is still mounted"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The OEM partition's base/base.ign and config.ign
+
+const OEM_BASE: &str = r#"{"ignition":{"version":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/etc/oem-base","contents":{"source":"data:,base"},"mode":420},{"filesystem":"root","path":"/etc/shared","contents":{"source":"data:,from-base"},"mode":420}]}}"#;
+const OEM_USER: &str = r#"{"ignition":{"version":"2.3.0"},"storage":{"files":[{"filesystem":"root","path":"/etc/shared","contents":{"source":"data:,from-user"},"mode":420}]}}"#;
+
+fn file_sources(env: &Env) -> Vec<(String, String)> {
+    env.config()["storage"]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().expect("path").to_owned(),
+                f["contents"]["source"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn on_a_flatcar_boot_the_oem_base_config_goes_under_the_oem_user_config() {
+    // The platform (qemu) has a config too: the OEM config.ign preempts it, as Flatcar's
+    // initramfs makes it the system user.ign.
+    let env = with_fw_cfg("flatcar.first_boot=detected flatcar.oem.id=qemu", V2_CFG);
+    let vars = oem_vars(&env);
+    put(&env.path("oem/base/base.ign"), OEM_BASE);
+    put(&env.path("oem/config.ign"), OEM_USER);
+    let out = run(&env, "fetch-offline", &vars, &[]);
+    assert_ok(&out);
+    assert_eq!(
+        file_sources(&env),
+        [
+            ("/etc/oem-base".to_owned(), "data:,base".to_owned()),
+            ("/etc/shared".to_owned(), "data:,from-user".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn without_an_oem_config_ign_the_platform_config_is_used_over_the_oem_base() {
+    let mut env = with_fw_cfg("coreos.oem.id=qemu", V2_CFG);
+    env.config_timeout = 2;
+    let vars = oem_vars(&env);
+    put(&env.path("oem/base/base.ign"), OEM_BASE);
+    assert_ok(&run(&env, "fetch-offline", &vars, &[]));
+    let paths: Vec<String> = file_sources(&env).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, ["/etc/oem-base", "/etc/shared", "/etc/flatcar-motd"]);
+}
+
+#[test]
+fn a_boot_without_flatcar_arguments_ignores_the_oem_configs() {
+    let env = with_fw_cfg("kindling.platform.id=qemu", V2_CFG);
+    let vars = oem_vars(&env);
+    put(&env.path("oem/base/base.ign"), OEM_BASE);
+    put(&env.path("oem/config.ign"), OEM_USER);
+    assert_ok(&run(&env, "fetch-offline", &vars, &[]));
+    let paths: Vec<String> = file_sources(&env).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, ["/etc/flatcar-motd"]);
+}
+
+#[test]
+fn a_policy_that_requires_verification_refuses_the_oem_base_config() {
+    let env = with_fw_cfg("flatcar.oem.id=qemu", V2_CFG);
+    let hash = kindling::fetch::hash::sha512_of(V2_CFG.as_bytes()).to_string();
+    std::fs::write(
+        env.path("cmdline"),
+        format!("flatcar.oem.id=qemu kindling.config.hash={hash}"),
+    )
+    .expect("cmdline");
+    env.trust(Some(r#"{"require":"hash"}"#), &[]);
+    let vars = oem_vars(&env);
+    put(&env.path("oem/base/base.ign"), OEM_BASE);
+    let out = run(&env, "fetch-offline", &vars, &[]);
+    assert_fails(
+        &out,
+        "refusing Flatcar's OEM base config oem:///base/base.ign",
+    );
+    assert_fails(&out, "requires hash");
+    assert!(!env.run_dir().join("config.json").exists());
+}
+
+#[test]
+fn oem_configs_come_off_the_oem_partition_which_is_unmounted_after() {
+    let disk = oem_partition(&[("base/base.ign", OEM_BASE), ("config.ign", OEM_USER)]);
+    let env = Env::new("flatcar.first_boot=detected flatcar.oem.id=qemu");
+    let vars = oem_vars(&env);
+    std::fs::remove_dir(env.path("oem")).expect("no lookaside dir: a disk boot");
+    std::os::unix::fs::symlink(disk.path(), env.path("by-label/OEM")).expect("label link");
+    let out = run(&env, "fetch-offline", &vars, &[]);
+    assert_ok(&out);
+    assert_eq!(
+        file_sources(&env),
+        [
+            ("/etc/oem-base".to_owned(), "data:,base".to_owned()),
+            ("/etc/shared".to_owned(), "data:,from-user".to_owned()),
+        ]
+    );
+    assert!(
+        !mounted_anywhere(&disk),
+        "the OEM partition is still mounted"
+    );
+}
+
+#[test]
+fn without_an_oem_partition_the_platform_config_is_used_after_a_bounded_wait() {
+    let mut env = with_fw_cfg("flatcar.first_boot=detected flatcar.oem.id=qemu", V2_CFG);
+    env.config_timeout = 4;
+    let vars = oem_vars(&env);
+    std::fs::remove_dir(env.path("oem")).expect("no lookaside dir: a disk boot");
+    let started = std::time::Instant::now();
+    let out = run(&env, "fetch-offline", &vars, &[]);
+    assert_ok(&out);
+    // Half the budget for config.ign; base.ign does not wait again.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        env.config()["storage"]["files"][0]["path"],
+        "/etc/flatcar-motd"
     );
 }

@@ -19,6 +19,27 @@ pub const LABEL: &str = "OEM";
 /// timeout, when shorter, bounds it too).
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// Set once a wait for the OEM partition timed out: this process does not wait again.
+static ABSENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Waits (at most `wait`, and only once per process if it never comes) for the OEM
+/// partition's label link.
+fn wait_for_partition(source: &OemSource, wait: Duration) -> Option<PathBuf> {
+    use std::sync::atomic::Ordering;
+    let wait = if ABSENT.load(Ordering::SeqCst) {
+        Duration::ZERO
+    } else {
+        wait
+    };
+    match drive::wait_for_label(&source.by_label, LABEL, Instant::now() + wait, None) {
+        Wait::Appeared(device) => Some(device),
+        Wait::TimedOut | Wait::Cancelled => {
+            ABSENT.store(true, Ordering::SeqCst);
+            None
+        }
+    }
+}
+
 /// Where `oem:///` files are looked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OemSource {
@@ -132,10 +153,9 @@ pub(super) fn open(
     let wait = timeout
         .filter(|t| !t.is_zero())
         .map_or(WAIT, |t| t.min(WAIT));
-    let device = match drive::wait_for_label(&source.by_label, LABEL, Instant::now() + wait, None)
-    {
-        Wait::Appeared(device) => device,
-        Wait::TimedOut | Wait::Cancelled => {
+    let device = match wait_for_partition(source, wait) {
+        Some(device) => device,
+        None => {
             return Err(failed(format!(
                 "{} does not exist, and no partition labelled {LABEL:?} appeared at {} within {} s; put the file there, or check that the image has its OEM partition",
                 lookaside.display(),
@@ -165,6 +185,59 @@ pub(super) fn open(
             device.display()
         ))),
     }
+}
+
+/// A file Flatcar's initramfs copies off the OEM partition (`rel`, e.g. `base/base.ign`): from
+/// the lookaside directory if it is there, else from the partition; `None` when neither has
+/// it, or when no OEM partition appears within `wait` (an image without one).
+pub fn read_optional(
+    source: &OemSource,
+    rel: &str,
+    wait: Duration,
+    limit: u64,
+) -> Result<Option<Vec<u8>>, FetchError> {
+    let url = format!("oem:///{rel}");
+    let failed = |reason: String| FetchError::Oem {
+        url: url.clone(),
+        reason,
+    };
+    let lookaside = source.lookaside.join(rel);
+    match std::fs::read(&lookaside) {
+        Ok(bytes) if bytes.len() as u64 > limit => {
+            return Err(FetchError::TooLarge { url, limit });
+        }
+        Ok(bytes) => {
+            log::info!("read {}", lookaside.display());
+            return Ok(Some(bytes));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && source.lookaside.is_dir() => {
+            log::info!("{} has no {rel}", source.lookaside.display());
+            return Ok(None);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(failed(format!(
+                "reading {} failed: {e}",
+                lookaside.display()
+            )))
+        }
+    }
+    let device = match wait_for_partition(source, wait) {
+        Some(device) => device,
+        None => {
+            log::info!(
+                "no {} and no OEM partition at {}: no {url}",
+                lookaside.display(),
+                source.device().display()
+            );
+            return Ok(None);
+        }
+    };
+    let mounted =
+        Mounted::mount(&device, "OEM partition", None).map_err(|e| failed(drive::chain(&e)))?;
+    mounted
+        .read(rel, limit)
+        .map_err(|e| failed(drive::chain(&e)))
 }
 
 #[cfg(test)]
