@@ -106,6 +106,17 @@ pub fn oem_wait(budget: Duration) -> Duration {
 #[derive(Debug)]
 pub struct OemUserConfig {
     pub platform: Box<dyn Provider>,
+    /// Set when the config came from the OEM partition (for [`Provider::describe`]).
+    pub used: std::sync::atomic::AtomicBool,
+}
+
+impl OemUserConfig {
+    pub fn new(platform: Box<dyn Provider>) -> Self {
+        Self {
+            platform,
+            used: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
 }
 
 impl Provider for OemUserConfig {
@@ -118,6 +129,7 @@ impl Provider for OemUserConfig {
             })?;
         match found {
             Some(bytes) => {
+                self.used.store(true, std::sync::atomic::Ordering::SeqCst);
                 log::info!(
                     "the config comes from Flatcar's OEM partition (oem:///{OEM_USER_CONFIG})"
                 );
@@ -131,10 +143,11 @@ impl Provider for OemUserConfig {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "oem:///{OEM_USER_CONFIG} (Flatcar's OEM partition), else {}",
+        if self.used.load(std::sync::atomic::Ordering::SeqCst) {
+            format!("oem:///{OEM_USER_CONFIG} (Flatcar's OEM partition)")
+        } else {
             self.platform.describe()
-        )
+        }
     }
 }
 

@@ -302,6 +302,14 @@ fn a_file_missing_on_the_oem_partition_is_named_and_the_partition_unmounted() {
 const OEM_BASE: &str = r#"{"ignition":{"version":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/etc/oem-base","contents":{"source":"data:,base"},"mode":420},{"filesystem":"root","path":"/etc/shared","contents":{"source":"data:,from-base"},"mode":420}]}}"#;
 const OEM_USER: &str = r#"{"ignition":{"version":"2.3.0"},"storage":{"files":[{"filesystem":"root","path":"/etc/shared","contents":{"source":"data:,from-user"},"mode":420}]}}"#;
 
+fn state_source(env: &Env) -> String {
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(env.run_dir().join("state.json")).expect("state.json"),
+    )
+    .expect("json");
+    state["source"].as_str().expect("source").to_owned()
+}
+
 fn file_sources(env: &Env) -> Vec<(String, String)> {
     env.config()["storage"]["files"]
         .as_array()
@@ -333,6 +341,10 @@ fn on_a_flatcar_boot_the_oem_base_config_goes_under_the_oem_user_config() {
             ("/etc/shared".to_owned(), "data:,from-user".to_owned()),
         ]
     );
+    assert_eq!(
+        state_source(&env),
+        "oem:///config.ign (Flatcar's OEM partition)"
+    );
 }
 
 #[test]
@@ -344,6 +356,11 @@ fn without_an_oem_config_ign_the_platform_config_is_used_over_the_oem_base() {
     assert_ok(&run(&env, "fetch-offline", &vars, &[]));
     let paths: Vec<String> = file_sources(&env).into_iter().map(|(p, _)| p).collect();
     assert_eq!(paths, ["/etc/oem-base", "/etc/shared", "/etc/flatcar-motd"]);
+    assert!(
+        state_source(&env).contains("fw_cfg"),
+        "{}",
+        state_source(&env)
+    );
 }
 
 #[test]

@@ -269,9 +269,9 @@ pub fn for_boot(
     let platform_provider = for_platform(platform, env)?;
     if crate::flatcar::is_flatcar_boot(cmdline) {
         // Flatcar's initramfs copies the OEM partition's config.ign to its system user.ign.
-        return Ok(Box::new(crate::flatcar::OemUserConfig {
-            platform: platform_provider,
-        }));
+        return Ok(Box::new(crate::flatcar::OemUserConfig::new(
+            platform_provider,
+        )));
     }
     Ok(platform_provider)
 }
