@@ -1,0 +1,67 @@
+//! Flatcar's boot conventions under QEMU (issue 14): a spec 2.x config via fw_cfg, with the
+//! first-boot and OEM-id arguments Flatcar's GRUB sets instead of Kindling's, and an OEM
+//! partition (a second disk labelled OEM) whose base/base.ign goes under the config.
+
+use std::process::Command;
+
+use kindling_qemu_tests::vm::Vm;
+use kindling_qemu_tests::{disk, fixture, run_dir, setup};
+
+/// Flatcar's OEM base config: one file, so the disk shows that it was applied.
+const OEM_BASE: &str = r#"{"ignition":{"version":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/etc/flatcar-oem-base","mode":420,"contents":{"source":"data:,from%20the%20OEM%20partition%0A"}}]}}"#;
+
+#[test]
+fn a_2x_config_provisions_with_flatcar_first_boot_and_oem_id_qemu() {
+    let Some(setup) = setup() else { return };
+    let dir = run_dir(setup, "flatcar-first-boot");
+    let root = dir.join("disk.img");
+    disk::copy_image(&setup.root_image, &root);
+
+    let oem_files = dir.join("oem");
+    std::fs::create_dir_all(oem_files.join("base")).expect("oem dir");
+    std::fs::write(oem_files.join("base/base.ign"), OEM_BASE).expect("base.ign");
+    let oem = dir.join("oem.img");
+    let mkfs = Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-L", "OEM", "-d"])
+        .arg(&oem_files)
+        .arg(&oem)
+        .arg("8M")
+        .output()
+        .expect("running mkfs.ext4");
+    assert!(
+        mkfs.status.success(),
+        "mkfs.ext4 failed: {}",
+        String::from_utf8_lossy(&mkfs.stderr)
+    );
+
+    let boot = Vm::new(setup, "flatcar-first-boot", &root)
+        .arg("flatcar.first_boot=detected")
+        .arg("flatcar.oem.id=qemu")
+        .disk(&oem)
+        .fw_cfg(&fixture("proof-v2.ign"))
+        .boot();
+    boot.assert_powered_off();
+    boot.assert_contains("kindling-generator: first boot, platform qemu");
+    boot.assert_contains("Reached target kindling-complete.target - Kindling Complete.");
+    // The OEM partition (the second disk) was mounted read-only for config.ign (absent, so
+    // fw_cfg gives the config) and for base/base.ign.
+    boot.assert_contains("the OEM partition has no /config.ign");
+    boot.assert_contains("adding Flatcar's OEM base config oem:///base/base.ign");
+    boot.assert_proof("message=written by Kindling");
+    boot.assert_proof("\"source\": \"QEMU fw_cfg opt/com.coreos/config\"");
+    boot.assert_proof("link=/etc/kindling-proof/message");
+    boot.assert_proof("user=uid=1000(core) gid=1000(core) groups=1000(core),1500(kindlers)");
+    boot.assert_proof("group=kindlers:x:1500:core");
+    boot.assert_proof("dropin=yes");
+    boot.assert_proof("preset=enable proof.service;");
+    boot.assert_proof("enabled=enabled");
+    assert_eq!(
+        disk::read_text(&root, "/etc/flatcar-oem-base"),
+        "from the OEM partition\n",
+        "the OEM partition's base config was not applied"
+    );
+    assert_eq!(
+        disk::read_text(&root, "/etc/kindling-proof/message"),
+        "written by Kindling\n"
+    );
+}
