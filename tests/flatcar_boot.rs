@@ -437,3 +437,92 @@ fn without_an_oem_partition_the_platform_config_is_used_after_a_bounded_wait() {
         "/etc/flatcar-motd"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// dracut-module/30kindling/kindling-flatcar-quench.sh: GRUB's first-boot flag
+
+fn quench(device: &Path) -> std::process::Output {
+    std::process::Command::new("bash")
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("dracut-module/30kindling/kindling-flatcar-quench.sh"),
+        )
+        .env("KINDLING_ESP_DEVICE", device)
+        .output()
+        .expect("running bash")
+}
+
+fn esp(files: &[(&str, &str)]) -> LoopDisk {
+    require_root();
+    let src = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        put(&src.path().join(name), text);
+    }
+    let disk = LoopDisk::new(8);
+    run_ok(
+        "mkfs.ext4",
+        &[
+            "-q",
+            "-F",
+            "-L",
+            "EFI-SYSTEM",
+            "-d",
+            src.path().to_str().expect("utf-8"),
+            disk.path_str(),
+        ],
+    );
+    disk
+}
+
+/// Whether `rel` exists on `disk` (mounted read-only on a temporary directory to look).
+fn exists_on(disk: &LoopDisk, rel: &str) -> bool {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mnt = dir.path().to_str().expect("utf-8");
+    run_ok("mount", &["-o", "ro", disk.path_str(), mnt]);
+    let found = dir.path().join(rel).exists();
+    run_ok("umount", &[mnt]);
+    found
+}
+
+#[test]
+fn the_quench_script_removes_flatcars_first_boot_flag_and_unmounts() {
+    let disk = esp(&[
+        ("flatcar/first_boot", ""),
+        ("coreos/first_boot", ""),
+        ("flatcar/grub/grub.cfg", "x"),
+    ]);
+    let out = quench(disk.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!mounted_anywhere(&disk), "the ESP is still mounted");
+    assert!(!exists_on(&disk, "flatcar/first_boot"));
+    assert!(!exists_on(&disk, "coreos/first_boot"));
+    assert!(
+        exists_on(&disk, "flatcar/grub/grub.cfg"),
+        "nothing else goes"
+    );
+}
+
+#[test]
+fn the_quench_script_fails_when_the_flag_is_not_there() {
+    let disk = esp(&[("flatcar/grub/grub.cfg", "x")]);
+    let out = quench(disk.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("neither flatcar/first_boot nor coreos/first_boot is on"),
+        "{err}"
+    );
+    assert!(!mounted_anywhere(&disk), "the ESP is still mounted");
+    let out = quench(Path::new("/nonexistent/esp"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("mounting the EFI system partition /nonexistent/esp"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
