@@ -5,7 +5,9 @@
 //!   three of them for Ignition (`ec2` → `aws`, `gce` → `gcp`, `pxe` → `metal`) and passes
 //!   every other one through as the platform id.
 //! - `flatcar.first_boot` / `coreos.first_boot` (GRUB sets `detected` when it finds the
-//!   first-boot flag file) are read by the dracut generator, not here.
+//!   first-boot flag file) are read by the dracut generator, not here; here they only mark a
+//!   Flatcar boot, on which the OEM partition's `config.ign` and `base/base.ign` are read.
+//! - `flatcar.config.url` / `coreos.config.url` are aliases in `crate::cmdline`.
 
 use std::time::Duration;
 
