@@ -82,6 +82,7 @@ install:
 	install -d -m 0755 $(DESTDIR)$(DRACUTMODDIR)/30kindling
 	install -m 0755 dracut-module/30kindling/module-setup.sh dracut-module/30kindling/kindling-generator \
 		dracut-module/30kindling/kindling-network-up.sh dracut-module/30kindling/kindling-emergency-summary.sh \
+		dracut-module/30kindling/kindling-flatcar-quench.sh \
 		$(DESTDIR)$(DRACUTMODDIR)/30kindling/
 	install -m 0644 dracut-module/30kindling/*.service dracut-module/30kindling/*.target \
 		dracut-module/30kindling/*.network dracut-module/30kindling/*.rules $(DESTDIR)$(DRACUTMODDIR)/30kindling/

@@ -58,10 +58,32 @@ impl Cmdline {
         Self { args }
     }
 
-    /// The last value of `kindling.<name>`, or else of `ignition.<name>`.
+    /// The last value of `kindling.<name>`, or else of `ignition.<name>`. For `config.url`,
+    /// Flatcar's `flatcar.config.url` and `coreos.config.url` stand beside
+    /// `ignition.config.url`, and the last of the three with a value wins, as in Flatcar's
+    /// Ignition.
     pub fn value(&self, name: &str) -> Option<&str> {
-        self.last(&format!("kindling.{name}"))
-            .or_else(|| self.last(&format!("ignition.{name}")))
+        let kindling = self.last(&format!("kindling.{name}"));
+        if name == "config.url" && kindling.is_none() {
+            let names = ["ignition.config.url", FLATCAR_CONFIG_URL, COREOS_CONFIG_URL];
+            return self
+                .args
+                .iter()
+                .rev()
+                .find(|(k, v)| v.is_some() && names.contains(&k.as_str()))
+                .and_then(|(_, v)| v.as_deref());
+        }
+        kindling.or_else(|| self.last(&format!("ignition.{name}")))
+    }
+
+    /// The last value of exactly `key` (no `kindling.`/`ignition.` prefixing), and whether the
+    /// key is present at all: `Some(None)` for a bare `key`.
+    pub fn raw(&self, key: &str) -> Option<Option<&str>> {
+        self.args
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_deref())
     }
 
     /// The root config's pin, `kindling.config.hash` (alias `ignition.config.hash`).
@@ -118,6 +140,10 @@ impl Cmdline {
             .and_then(|(_, v)| v.as_deref())
     }
 }
+
+/// Flatcar's names for the config URL (see [`Cmdline::value`]).
+pub const FLATCAR_CONFIG_URL: &str = "flatcar.config.url";
+pub const COREOS_CONFIG_URL: &str = "coreos.config.url";
 
 fn split(arg: &str) -> (String, Option<String>) {
     match arg.split_once('=') {
@@ -195,6 +221,36 @@ mod tests {
         let c = Cmdline::parse("kindling.config.sig=http://h/a.asc ignition.config.sig=");
         assert!(matches!(c.config_sig(), Err(CmdlineError::Repeated { .. })));
         assert!(Cmdline::parse("kindling.config.sig=").config_sig().is_err());
+    }
+
+    #[test]
+    fn flatcar_config_url_aliases_the_last_of_them_wins_and_kindling_wins_over_all() {
+        let c = Cmdline::parse(
+            "flatcar.config.url=http://f/ ignition.config.url=http://i/ coreos.config.url=http://c/",
+        );
+        assert_eq!(c.value("config.url"), Some("http://c/"));
+        let c = Cmdline::parse("coreos.config.url=http://c/ flatcar.config.url=http://f/");
+        assert_eq!(c.value("config.url"), Some("http://f/"));
+        // A bare name has no URL and changes nothing; an empty value clears, as in Flatcar.
+        let c = Cmdline::parse("flatcar.config.url=http://f/ coreos.config.url");
+        assert_eq!(c.value("config.url"), Some("http://f/"));
+        let c = Cmdline::parse("flatcar.config.url=http://f/ ignition.config.url=");
+        assert_eq!(c.value("config.url"), Some(""));
+        let c = Cmdline::parse("kindling.config.url=http://k/ flatcar.config.url=http://f/");
+        assert_eq!(c.value("config.url"), Some("http://k/"));
+        // Only the config URL has Flatcar aliases.
+        assert_eq!(
+            Cmdline::parse("flatcar.config.sig=x").value("config.sig"),
+            None
+        );
+    }
+
+    #[test]
+    fn raw_tells_a_bare_key_from_an_absent_one() {
+        let c = Cmdline::parse("flatcar.first_boot flatcar.oem.id=ec2");
+        assert_eq!(c.raw("flatcar.first_boot"), Some(None));
+        assert_eq!(c.raw("flatcar.oem.id"), Some(Some("ec2")));
+        assert_eq!(c.raw("coreos.oem.id"), None);
     }
 
     #[test]

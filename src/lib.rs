@@ -6,6 +6,7 @@ pub mod cmdline;
 pub mod command;
 pub mod commands;
 pub mod fetch;
+pub mod flatcar;
 pub mod input;
 pub mod mountinfo;
 pub mod pipeline;

@@ -161,6 +161,11 @@ install() {
     inst_script "$moddir/kindling-generator" "$systemdutildir/system-generators/kindling-generator"
     inst_script "$moddir/kindling-network-up.sh" /usr/lib/kindling/kindling-network-up
     inst_script "$moddir/kindling-emergency-summary.sh" /usr/lib/kindling/kindling-emergency-summary
+    # Flatcar: removes GRUB's first-boot flag; the generator pulls it in when GRUB set it.
+    inst_script "$moddir/kindling-flatcar-quench.sh" /usr/lib/kindling/kindling-flatcar-quench
+    inst_simple "$moddir/kindling-flatcar-quench.service" \
+        "$systemdsystemunitdir/kindling-flatcar-quench.service"
+    inst_multiple mktemp rmdir sync
     inst_simple "$moddir/90-kindling-dhcp.network" "$systemdnetwork/90-kindling-dhcp.network"
 
     # The stages, pulled in by kindling-complete.target, which the generator adds to

@@ -18,11 +18,7 @@ fn context(args: &StageArgs) -> Result<StageContext> {
             args.cmdline_file.display()
         )
     })?;
-    let platform = args
-        .platform
-        .clone()
-        .or_else(|| cmdline.value("platform.id").map(str::to_owned))
-        .unwrap_or_else(|| "metal".to_owned());
+    let platform = crate::flatcar::resolve_platform(args.platform.as_deref(), &cmdline)?;
     Ok(StageContext {
         root: args.root.clone(),
         run_dir: args.run_dir.clone(),

@@ -9,6 +9,7 @@ pub mod gs;
 pub mod hash;
 mod http;
 pub mod imds;
+pub mod oem;
 pub mod redact;
 pub mod request;
 mod s3;
@@ -45,6 +46,8 @@ pub struct FetchSettings {
     pub policy: FetchPolicy,
     /// Where s3:// and gs:// credentials come from (the platform), and tests' stand-ins.
     pub cloud: cloud::Cloud,
+    /// Where `oem:///` files are (Flatcar's OEM partition).
+    pub oem: oem::OemSource,
 }
 
 /// The part of the trust policy the fetch layer enforces, before any byte is fetched.
@@ -65,11 +68,13 @@ impl FetchPolicy {
     }
 
     fn check(&self, url: &str, pinned: bool) -> Result<(), FetchError> {
-        let remote = is_remote(url);
+        // The OEM partition needs no network, but it is writable and outside the signed
+        // chain: the policy covers it as it covers remote resources.
+        let remote = is_remote(url) || oem::is_oem(url);
         if remote && self.require_hash && !pinned {
             return Err(FetchError::Refused {
                 url: redact(url),
-                rule: "strictChain: every remote resource needs verification.hash; add the content's sha512 to the config",
+                rule: "strictChain: every remote or oem:// resource needs verification.hash; add the content's sha512 to the config",
             });
         }
         if remote && !pinned {
@@ -103,6 +108,7 @@ impl Default for FetchSettings {
             no_proxy: Vec::new(),
             policy: FetchPolicy::default(),
             cloud: cloud::Cloud::default(),
+            oem: oem::OemSource::default(),
         }
     }
 }
@@ -118,7 +124,7 @@ pub struct Fetched {
 pub enum FetchError {
     #[error("refused {url} before fetching it: the trust policy's {rule}")]
     Refused { url: String, rule: &'static str },
-    #[error("unsupported URL scheme in {url}: Kindling fetches http, https, tftp, s3, arn (S3 objects), gs and data URLs")]
+    #[error("unsupported URL scheme in {url}: Kindling fetches http, https, tftp, s3, arn (S3 objects), gs and data URLs, and oem URLs in spec 1 and 2.x configs")]
     UnsupportedScheme { url: String },
     #[error("invalid object store URL {url}: {reason}")]
     InvalidObjectUrl { url: String, reason: &'static str },
@@ -138,6 +144,8 @@ pub enum FetchError {
     },
     #[error("invalid data URL {url}: {reason}")]
     InvalidDataUrl { url: String, reason: String },
+    #[error("reading {url} (Flatcar's OEM partition) failed: {reason}")]
+    Oem { url: String, reason: String },
     #[error("not found: {url}")]
     NotFound { url: String },
     #[error("{url} answered HTTP {status}: {hint}")]
@@ -165,10 +173,11 @@ pub enum FetchError {
 }
 
 /// Whether fetching `url` leaves the machine: every URL but `data:` (whose bytes are in the
-/// config) and none (empty content). The one answer to "is this remote" that the trust
-/// policy, the offline check and fetch-ahead all use.
+/// config), `oem:` (Flatcar's OEM partition, a local disk) and none (empty content). The one
+/// answer to "is this remote" that the trust policy, the offline check and fetch-ahead all
+/// use (the fetch layer's own policy check covers `oem:` as well, see `FetchPolicy::check`).
 pub fn is_remote(url: &str) -> bool {
-    !(url.is_empty() || url.starts_with("data:"))
+    !(url.is_empty() || url.starts_with("data:") || oem::is_oem(url))
 }
 
 /// Fetches resources with one set of settings. The HTTP client is built on first use, and so
@@ -334,6 +343,7 @@ impl Fetcher {
             Some("tftp") => tftp::open(&self.settings, url),
             Some("s3" | "arn") => s3::open(self, url, limit),
             Some("gs") => gs::open(self, url, limit),
+            Some("oem") => oem::open(&self.settings.oem, url, self.settings.total_timeout),
             _ => Err(FetchError::UnsupportedScheme { url: redact(url) }),
         }
     }

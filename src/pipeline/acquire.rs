@@ -36,13 +36,15 @@ pub fn acquire(ctx: &StageContext, network: Network) -> Result<Delivery, Pipelin
         timeout: ctx.config_timeout,
         cloud: ctx.fetch_settings().cloud,
     };
-    let source = provider.describe();
     let url = ctx
         .cmdline
         .value("config.url")
         .filter(|u| !u.is_empty())
         .map(str::to_owned);
-    match provider.acquire(&cx)? {
+    let acquired = provider.acquire(&cx)?;
+    // After acquiring: a provider with a fallback names the source it used.
+    let source = provider.describe();
+    match acquired {
         Acquired::NeedsNetwork { what } => Err(ChainError::NeedsNetwork { url: what }.into()),
         Acquired::NoConfig => Ok(Delivery {
             bytes: None,

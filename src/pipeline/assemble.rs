@@ -23,7 +23,12 @@ pub fn assemble(
     network: Network,
     state: &mut State,
 ) -> Result<Config, PipelineError> {
-    let base = base_config(&base_files(ctx)?, network, &ctx.fetch_settings(), state)?;
+    let mut bases: Vec<Base> = base_files(ctx)?.into_iter().map(Base::File).collect();
+    if let Some(oem) = oem_base_config(ctx)? {
+        // Lowest priority: the initramfs's own base configs and the user config go over it.
+        bases.insert(0, oem);
+    }
+    let base = base_config(&bases, network, &ctx.fetch_settings(), state)?;
     let mut config = match user {
         // Merging over nothing changes nothing, and would cost two JSON trees of the config.
         Some(user) if base == Config::default() => user,
@@ -151,25 +156,84 @@ fn configs_in(dir: &Path) -> Result<BTreeMap<OsString, PathBuf>, PipelineError> 
     Ok(out)
 }
 
+/// A base config: a file in the initramfs, or Flatcar's OEM base config (its bytes).
+enum Base {
+    File(PathBuf),
+    Oem(Vec<u8>),
+}
+
+impl Base {
+    fn name(&self) -> String {
+        match self {
+            Base::File(path) => path.display().to_string(),
+            Base::Oem(_) => format!("oem:///{}", crate::flatcar::OEM_BASE_CONFIG),
+        }
+    }
+}
+
+/// On a Flatcar boot, the OEM partition's `base/base.ign`, which Flatcar's initramfs adds to
+/// its base configs. Unlike the initramfs's own, it sits on a writable partition outside the
+/// signed chain, so a policy that requires a verified config refuses it.
+fn oem_base_config(ctx: &StageContext) -> Result<Option<Base>, PipelineError> {
+    use crate::flatcar::{is_flatcar_boot, oem_wait, OEM_BASE_CONFIG};
+    if !is_flatcar_boot(&ctx.cmdline) {
+        return Ok(None);
+    }
+    let source = crate::fetch::oem::OemSource::from_process();
+    let limit = super::acquire::config_limit(ctx);
+    let read = crate::fetch::oem::read_optional(
+        &source,
+        OEM_BASE_CONFIG,
+        oem_wait(ctx.config_timeout),
+        limit,
+    );
+    let bytes = match read {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(None),
+        Err(source) => {
+            return Err(ChainError::Fetch {
+                chain: format!("Flatcar's OEM base config oem:///{OEM_BASE_CONFIG}"),
+                source,
+            }
+            .into())
+        }
+    };
+    if ctx.policy.require != crate::verify::policy::Require::None {
+        return Err(PipelineError::OemBaseRefused {
+            require: ctx.policy.require.name(),
+        });
+    }
+    log::info!("adding Flatcar's OEM base config oem:///{OEM_BASE_CONFIG} under the base configs");
+    Ok(Some(Base::Oem(bytes)))
+}
+
 /// Merges the base configs in order into one config that the user config goes over.
 fn base_config(
-    paths: &[PathBuf],
+    bases: &[Base],
     network: Network,
     fetch: &FetchSettings,
     state: &mut State,
 ) -> Result<Config, PipelineError> {
     let mut config = Config::default();
-    for path in paths {
-        let bytes = std::fs::read(path).map_err(|source| PipelineError::BaseDir {
-            dir: path.display().to_string(),
-            source,
-        })?;
-        let mut chain = vec![path.display().to_string()];
-        let base = render::render(render::parse(&bytes, &chain)?, &mut chain, network, fetch)?;
-        state.fetched.extend(base.fetched);
-        config = kindling_spec::merge::merge(&config, &base.config).map_err(|e| {
+    for base in bases {
+        let name = base.name();
+        let read;
+        let bytes = match base {
+            Base::File(path) => {
+                read = std::fs::read(path).map_err(|source| PipelineError::BaseDir {
+                    dir: name.clone(),
+                    source,
+                })?;
+                &read
+            }
+            Base::Oem(bytes) => bytes,
+        };
+        let mut chain = vec![name.clone()];
+        let rendered = render::render(render::parse(bytes, &chain)?, &mut chain, network, fetch)?;
+        state.fetched.extend(rendered.fetched);
+        config = kindling_spec::merge::merge(&config, &rendered.config).map_err(|e| {
             ChainError::Invalid {
-                chain: path.display().to_string(),
+                chain: name.clone(),
                 report: e.to_string(),
             }
         })?;

@@ -199,8 +199,8 @@ fn fetch_config(
     parse(&bytes, chain)
 }
 
-/// Every URL but `data:` (and none) is fetched over the network: http(s), tftp, and the
-/// object stores (s3, arn, gs).
+/// Every URL but `data:`, `oem:` (Flatcar's OEM partition) and none is fetched over the
+/// network: http(s), tftp, and the object stores (s3, arn, gs).
 pub use crate::fetch::is_remote as needs_network;
 
 /// Fetch settings from a config's `ignition` section over `base` (the trust policy and the

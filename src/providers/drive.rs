@@ -185,6 +185,11 @@ impl Mounted {
         })
     }
 
+    /// Where the drive is mounted (until this is dropped).
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
     /// Whether `file` (relative to the drive's root) exists.
     pub fn has(&self, file: &str) -> bool {
         self.dir.join(file.trim_start_matches('/')).exists()

@@ -8,7 +8,7 @@ mod applehv;
 mod aws;
 mod azure;
 mod cloudstack;
-mod drive;
+pub(crate) mod drive;
 mod file;
 mod gcp;
 mod host;
@@ -250,7 +250,8 @@ pub trait Provider: std::fmt::Debug {
 
 /// The provider for this boot, in Ignition's order: a config URL on the command line (on any
 /// platform, as it always has been for Kindling; Ignition reads it on metal only), then a
-/// system `user.ign`, then the platform's own source.
+/// system `user.ign`, then (on a Flatcar boot) the OEM partition's `config.ign`, then the
+/// platform's own source.
 pub fn for_boot(
     platform: &str,
     cmdline: &Cmdline,
@@ -267,7 +268,14 @@ pub fn for_boot(
         );
         return Ok(Box::new(system));
     }
-    for_platform(platform, env)
+    let platform_provider = for_platform(platform, env)?;
+    if crate::flatcar::is_flatcar_boot(cmdline) {
+        // Flatcar's initramfs copies the OEM partition's config.ign to its system user.ign.
+        return Ok(Box::new(crate::flatcar::OemUserConfig::new(
+            platform_provider,
+        )));
+    }
+    Ok(platform_provider)
 }
 
 /// The provider for a `kindling.platform.id` value.

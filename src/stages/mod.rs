@@ -32,7 +32,8 @@ pub struct StageContext {
     /// under Kindling's name and then Ignition's).
     pub config_dirs: Vec<PathBuf>,
     pub cmdline: Cmdline,
-    /// The platform id: the flag, else `kindling.platform.id`, else `metal`.
+    /// The platform id: the flag, else `kindling.platform.id`, else Flatcar's OEM id, else
+    /// `metal` (see `crate::flatcar::resolve_platform`).
     pub platform: String,
     pub env: Environment,
     /// Overall limit on getting the root config and its references.

@@ -98,7 +98,7 @@ pub(crate) fn parse(version: LegacyVersion, mut doc: Value, report: &mut Report)
     // The translated config must be a valid 3.x config; say where in the source a problem
     // comes from.
     let mut checked = Report::new();
-    crate::validate::validate(TRANSLATED_AS, &config, &mut checked);
+    crate::validate::validate_translated(TRANSLATED_AS, &config, &mut checked);
     for mut entry in checked.entries {
         let translated_path = entry.path.clone();
         entry.path = map.to_source(&translated_path);
@@ -288,6 +288,27 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    #[test]
+    fn oem_urls_are_accepted_in_2x_configs_only() {
+        let p = parsed(
+            r#"{"ignition": {"version": "2.3.0", "config": {"append": [{"source": "oem:///a.ign"}]}},
+                "storage": {"files": [{"filesystem": "root", "path": "/x", "contents": {"source": "OEM:///x"}}]}}"#,
+        );
+        assert_eq!(
+            p.config.storage.files[0].contents.source.as_deref(),
+            Some("OEM:///x")
+        );
+        assert_eq!(
+            p.config.ignition.config.merge[0].source.as_deref(),
+            Some("oem:///a.ign")
+        );
+        assert_error(
+            r#"{"ignition": {"version": "3.0.0"}, "storage": {"files": [{"path": "/x", "contents": {"source": "oem:///x"}}]}}"#,
+            "$.storage.files.0.contents.source",
+            "invalid url scheme oem: oem:// (Flatcar's OEM partition) is read only in spec 1 and 2.x configs",
+        );
     }
 
     #[test]

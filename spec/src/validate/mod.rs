@@ -24,6 +24,9 @@ use crate::version::SpecVersion;
 
 pub(crate) struct Ctx<'r> {
     pub version: SpecVersion,
+    /// The config is a spec 1 or 2.x config translated to 3.x: Flatcar's `oem://` sources
+    /// are allowed, as Flatcar's Ignition allows them there.
+    pub translated: bool,
     report: &'r mut Report,
 }
 
@@ -42,7 +45,29 @@ impl Ctx<'_> {
 }
 
 pub(crate) fn validate(version: SpecVersion, config: &Config, report: &mut Report) {
-    let mut ctx = Ctx { version, report };
+    run(
+        Ctx {
+            version,
+            translated: false,
+            report,
+        },
+        config,
+    );
+}
+
+/// [`validate`] for a spec 1 or 2.x config translated to `version`.
+pub(crate) fn validate_translated(version: SpecVersion, config: &Config, report: &mut Report) {
+    run(
+        Ctx {
+            version,
+            translated: true,
+            report,
+        },
+        config,
+    );
+}
+
+fn run(mut ctx: Ctx<'_>, config: &Config) {
     nodes::systemd_conflicts(&mut ctx, config);
     systemd::template_install_sections(&mut ctx, &config.systemd);
     ignition::validate(&mut ctx, &config.ignition);

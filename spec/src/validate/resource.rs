@@ -21,7 +21,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, r: &Resource, at: &JsonPath, rule: Sou
                 at.clone(),
                 "source is required: set source to the URL of the content",
             );
-        } else if let Err(msg) = check_url(ctx.version, source) {
+        } else if let Err(msg) = check_source(ctx, source) {
             ctx.error(at.clone(), msg);
         }
     }
@@ -42,7 +42,7 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, r: &Resource, at: &JsonPath, rule: Sou
         );
     }
     if !source.is_empty() {
-        if let Err(msg) = check_url(ctx.version, source) {
+        if let Err(msg) = check_source(ctx, source) {
             ctx.error(at.key("source"), msg);
         }
     } else if rule == SourceRule::Required && !ctx.since(SpecVersion::V3_1) && is_ca(at) {
@@ -146,6 +146,14 @@ pub(crate) fn scheme_of(url: &str) -> Result<String, String> {
     Ok(String::new())
 }
 
+/// [`check_url`], plus Flatcar's `oem:///path` in a translated spec 1 or 2.x config.
+fn check_source(ctx: &Ctx<'_>, source: &str) -> Result<(), String> {
+    if ctx.translated && scheme_of(source).is_ok_and(|s| s == "oem") {
+        return Ok(());
+    }
+    check_url(ctx.version, source)
+}
+
 /// Checks a resource URL: that it parses, and that its scheme is allowed in this version.
 pub(crate) fn check_url(version: SpecVersion, url: &str) -> Result<(), String> {
     if url.chars().any(|c| c.is_ascii_control()) {
@@ -160,6 +168,7 @@ pub(crate) fn check_url(version: SpecVersion, url: &str) -> Result<(), String> {
         "data" => check_data_url(url),
         "gs" => Err("invalid url scheme gs: gs URLs need spec 3.2.0 or newer".to_owned()),
         "arn" => Err("invalid url scheme arn: S3 ARNs need spec 3.4.0 or newer".to_owned()),
+        "oem" => Err("invalid url scheme oem: oem:// (Flatcar's OEM partition) is read only in spec 1 and 2.x configs, as in Flatcar; in a 3.x config, put the content in a data URL or serve it over http(s)".to_owned()),
         "" => Err(format!(
             "invalid url scheme: {url:?} has no scheme; use an http, https, tftp, s3, gs or data URL"
         )),

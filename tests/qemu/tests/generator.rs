@@ -84,6 +84,7 @@ fn generate(cmdline: &str) -> Generated {
 
 const COMPLETE: &str = "initrd.target.requires/kindling-complete.target -> /usr/lib/systemd/system/kindling-complete.target";
 const FW_CFG_DROPIN: &str = "kindling-fetch-offline.service.d/10-qemu-fw-cfg.conf";
+const QUENCH: &str = "kindling-complete.target.requires/kindling-flatcar-quench.service -> /usr/lib/systemd/system/kindling-flatcar-quench.service";
 
 #[test]
 fn without_a_firstboot_argument_nothing_is_added() {
@@ -158,4 +159,97 @@ fn explicit_initrd_networking_turns_networkd_back_on() {
     }
     let g = generate("rd.neednet=0");
     assert_eq!(g.units(), Vec::<String>::new());
+}
+
+#[test]
+fn flatcar_first_boot_counts_with_flatcars_values() {
+    // GRUB sets "detected" when it finds the first-boot flag file; "1" and a bare flag are
+    // what people type. bootengine's only "off" values are "", 0, no and off.
+    for cmdline in [
+        "flatcar.first_boot=1",
+        "flatcar.first_boot",
+        "flatcar.first_boot=false",
+        "coreos.first_boot=0 flatcar.first_boot=yes",
+        "flatcar.first_boot=0 flatcar.first_boot=1",
+    ] {
+        let g = generate(cmdline);
+        assert_eq!(g.units(), vec![COMPLETE.to_owned()], "{cmdline}");
+    }
+    // "detected": GRUB found the flag file, which the quench unit removes after provisioning.
+    for cmdline in [
+        "flatcar.first_boot=detected",
+        "coreos.first_boot=detected",
+        "flatcar.first_boot=1 coreos.first_boot=detected",
+    ] {
+        let g = generate(cmdline);
+        assert_eq!(
+            g.units(),
+            vec![COMPLETE.to_owned(), QUENCH.to_owned()],
+            "{cmdline}"
+        );
+    }
+    for cmdline in [
+        "flatcar.first_boot=",
+        "flatcar.first_boot=0",
+        "flatcar.first_boot=no",
+        "flatcar.first_boot=off",
+        "coreos.first_boot=off",
+        "flatcar.first_boot=1 flatcar.first_boot=0",
+    ] {
+        let g = generate(cmdline);
+        assert_eq!(g.units(), Vec::<String>::new(), "{cmdline}");
+    }
+}
+
+#[test]
+fn kindling_and_ignition_firstboot_decide_over_flatcars() {
+    let g = generate("flatcar.first_boot=detected kindling.firstboot=off");
+    assert_eq!(g.units(), Vec::<String>::new());
+    let g = generate("flatcar.first_boot=detected kindling.firstboot");
+    assert_eq!(g.units(), vec![COMPLETE.to_owned(), QUENCH.to_owned()]);
+    let g = generate("flatcar.first_boot=0 ignition.firstboot");
+    assert_eq!(g.units(), vec![COMPLETE.to_owned()]);
+}
+
+#[test]
+fn flatcar_oem_ids_name_the_platform_through_bootengines_table() {
+    for (cmdline, platform) in [
+        ("flatcar.oem.id=ec2", "aws"),
+        ("coreos.oem.id=gce", "gcp"),
+        ("flatcar.oem.id=pxe", "metal"),
+        ("flatcar.oem.id=azure", "azure"),
+        (
+            "coreos.oem.id=ec2 flatcar.oem.id=digitalocean",
+            "digitalocean",
+        ),
+        // "metal" under flatcar.oem.id is bootengine's default: coreos.oem.id is asked.
+        ("flatcar.oem.id=metal coreos.oem.id=packet", "packet"),
+        ("flatcar.oem.id", "metal"),
+        // Unknown ids go through for the engine to refuse naming the argument.
+        ("flatcar.oem.id=cloudsigma", "cloudsigma"),
+        // kindling.platform.id and ignition.platform.id win.
+        ("flatcar.oem.id=ec2 ignition.platform.id=file", "file"),
+        ("kindling.platform.id=qemu coreos.oem.id=gce", "qemu"),
+    ] {
+        let g = generate(cmdline);
+        assert_eq!(
+            g.env(),
+            format!("KINDLING_PLATFORM=\"{platform}\"\n"),
+            "{cmdline}"
+        );
+    }
+}
+
+#[test]
+fn a_flatcar_first_boot_on_qemu_loads_fw_cfg() {
+    let g = generate("flatcar.first_boot=detected flatcar.oem.id=qemu");
+    assert_eq!(
+        g.units(),
+        vec![
+            COMPLETE.to_owned(),
+            QUENCH.to_owned(),
+            FW_CFG_DROPIN.to_owned()
+        ]
+    );
+    assert_eq!(g.env(), "KINDLING_PLATFORM=\"qemu\"\n");
 }
