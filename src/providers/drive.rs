@@ -12,8 +12,6 @@ use crate::command::{Cmd, CommandError};
 
 /// How often a missing drive is looked for again, as Ignition does.
 pub const POLL: Duration = Duration::from_secs(1);
-/// How often a wait checks whether another source won the race.
-const CANCEL_CHECK: Duration = Duration::from_millis(10);
 
 /// Where udev links filesystems by label.
 pub const BY_LABEL_DIR: &str = "/dev/disk/by-label";
@@ -129,12 +127,9 @@ pub fn wait_for_label(
             log::info!("waiting for the config drive {}", link.display());
             said = true;
         }
-        // Looks every POLL, but hears a cancellation within a few milliseconds: the race
-        // waits for a drive contender to finish before the process may end.
-        let next = now + POLL.min(until - now);
-        while Instant::now() < next && !cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
-            std::thread::sleep(CANCEL_CHECK.min(next - Instant::now()));
-        }
+        // Looks every POLL; a race that is won unparks this thread, so the cancellation is
+        // heard at once (the race waits for a drive contender before the process may end).
+        std::thread::park_timeout(POLL.min(until - now));
     }
 }
 

@@ -77,6 +77,10 @@ pub fn first_success(platform: &str, contenders: Vec<Contender>) -> Outcome {
         }
     }
     cancel.store(true, Ordering::SeqCst);
+    // A drive contender waiting for its label sleeps parked: wake it to hear the news.
+    for j in &joins {
+        j.thread().unpark();
+    }
     for j in joins {
         let _ = j.join();
     }
