@@ -468,3 +468,12 @@ fn base_configs_layer_across_directories_and_platforms() {
         stderr(&out)
     );
 }
+
+#[test]
+fn an_oversized_fw_cfg_config_is_refused_at_the_policy_limit() {
+    let env = qemu_env_with_fw_cfg(&motd_cfg("x".repeat(200).as_str()));
+    env.trust(Some(r#"{"maxConfigBytes":64}"#), &[]);
+    let out = env.stage("fetch-offline", &[]);
+    assert_fails(&out, "larger than the limit of 64 bytes");
+    assert!(!env.run_dir().join("config.json").exists());
+}

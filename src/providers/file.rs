@@ -17,9 +17,9 @@ impl FileProvider {
 }
 
 impl Provider for FileProvider {
-    fn acquire(&self, _: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
+    fn acquire(&self, cx: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
         // Absent (no fw_cfg entry, no qemu_fw_cfg module, no file): no config was given.
-        read_optional(&self.path)
+        read_optional(&self.path, cx.limit)
     }
 
     fn describe(&self) -> String {

@@ -324,19 +324,35 @@ impl Provider for NoConfig {
     }
 }
 
-/// Reads a local file that may be absent: absent is "no config".
-fn read_optional(path: &std::path::Path) -> Result<Acquired, ProviderError> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Acquired::Config {
-            bytes,
-            detached_signature: None,
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Acquired::NoConfig),
-        Err(source) => Err(ProviderError::Read {
-            path: path.to_owned(),
-            source,
-        }),
+/// Reads a local file that may be absent: absent is "no config". At most `limit` bytes are
+/// taken in: a larger file is refused without reading it all into memory.
+fn read_optional(path: &std::path::Path, limit: u64) -> Result<Acquired, ProviderError> {
+    use std::io::Read;
+    let read_error = |source| ProviderError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Acquired::NoConfig),
+        Err(e) => return Err(read_error(e)),
+    };
+    let declared = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(ProviderError::TooLarge {
+            source_name: path.display().to_string(),
+            size: declared.max(bytes.len() as u64),
+            limit,
+        });
     }
+    Ok(Acquired::Config {
+        bytes,
+        detached_signature: None,
+    })
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ impl QemuProvider {
 }
 
 impl Provider for QemuProvider {
-    fn acquire(&self, _: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
+    fn acquire(&self, cx: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
         if cfg!(any(
             target_arch = "s390x",
             all(target_arch = "powerpc64", target_endian = "little")
@@ -88,7 +88,7 @@ impl Provider for QemuProvider {
             Some("firmware/qemu_fw_cfg"),
         )?;
         // Absent (no fw_cfg entry): no config was given.
-        read_optional(&self.raw)
+        read_optional(&self.raw, cx.limit)
     }
 
     fn describe(&self) -> String {

@@ -41,8 +41,8 @@ impl SystemProvider {
 }
 
 impl Provider for SystemProvider {
-    fn acquire(&self, _: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
-        read_optional(&self.path)
+    fn acquire(&self, cx: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
+        read_optional(&self.path, cx.limit)
     }
 
     fn describe(&self) -> String {
