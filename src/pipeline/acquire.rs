@@ -19,14 +19,9 @@ pub struct Delivery {
     pub detached_signature: Option<Vec<u8>>,
 }
 
-/// The policy's `maxConfigBytes`, else the spec crate's limit.
-pub fn config_limit(ctx: &StageContext) -> u64 {
-    ctx.policy.config_limit()
-}
-
 pub fn acquire(ctx: &StageContext, network: Network) -> Result<Delivery, PipelineError> {
     let provider = providers::for_boot(&ctx.platform, &ctx.cmdline, &ctx.env, &ctx.config_dirs)?;
-    let limit = config_limit(ctx);
+    let limit = ctx.policy.config_limit();
     let cx = ProviderContext {
         network,
         env: &ctx.env,

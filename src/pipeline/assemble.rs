@@ -180,7 +180,7 @@ fn oem_base_config(ctx: &StageContext) -> Result<Option<Base>, PipelineError> {
         return Ok(None);
     }
     let source = crate::fetch::oem::OemSource::from_process();
-    let limit = super::acquire::config_limit(ctx);
+    let limit = ctx.policy.config_limit();
     let read = crate::fetch::oem::read_optional(
         &source,
         OEM_BASE_CONFIG,
