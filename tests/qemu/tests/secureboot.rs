@@ -10,9 +10,9 @@
 //! - i3. a UKI signed by a key that is not in db: the firmware refuses it ("Access Denied");
 //! - i4. the signed UKI with its `.cmdline` changed after signing: refused by the firmware.
 
-// The signing keys of the host tests (tests/support/pgp.rs); only some of it is used here.
+// The signing keys of the host tests (tests/integration/support/pgp.rs); only some of it is used here.
 #[allow(dead_code)]
-#[path = "../../support/pgp.rs"]
+#[path = "../../integration/support/pgp.rs"]
 mod pgp;
 
 use kindling_qemu_tests::secureboot::{self, Signer};

@@ -6,9 +6,9 @@
 //! - h3. a signed config that merges a remote config without a hash stops the boot under
 //!   strictChain, before anything is fetched.
 
-// The signing keys of the host tests (tests/support/pgp.rs); only some of it is used here.
+// The signing keys of the host tests (tests/integration/support/pgp.rs); only some of it is used here.
 #[allow(dead_code)]
-#[path = "../../support/pgp.rs"]
+#[path = "../../integration/support/pgp.rs"]
 mod pgp;
 
 use std::collections::HashMap;

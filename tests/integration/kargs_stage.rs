@@ -3,7 +3,7 @@
 //! arguments land once, a second run changes nothing and asks for no reboot, and every way it
 //! can fail says what to do.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

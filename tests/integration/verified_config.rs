@@ -1,7 +1,7 @@
 //! Verified configs: hash pins, OpenPGP signatures (detached and signed messages), the strict
 //! chain, and policies that refuse. Each refusal must fail the stage and say why.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! verification, so the trust policy covers the bytes as delivered, and merged or replacing
 //! configs may be 2.x too.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! `KINDLING_TEST_METADATA_URL`): what they send, what a 404 means, retries, budgets, and
 //! signed user data under a policy that requires it.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::path::Path;

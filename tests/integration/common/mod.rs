@@ -324,7 +324,7 @@ impl Failures {
     }
 }
 
-// ---- The files stage (tests/files_stage.rs, tests/differential_files.rs) ----
+// ---- The files stage (tests/integration/files_stage.rs, tests/integration/differential_files.rs) ----
 
 /// Whether this process runs as root (the files stage and its tests need it).
 pub fn running_as_root() -> bool {

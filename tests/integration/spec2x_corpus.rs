@@ -9,7 +9,7 @@
 //!
 //! Every test checks the whole corpus and then fails once, listing each failing case.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::io::Write;

@@ -10,7 +10,7 @@
 //! label and the kernel's refusal) instead of the config, and the mount-and-read path is
 //! proven on ext4, which every kernel here mounts. Needs root (loop devices, mount).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -298,7 +298,7 @@ fn assert_unmounted(o: &Output, disk: &LoopDisk, expect_mounts: usize) {
 }
 
 // ---------------------------------------------------------------------------------------
-// The metadata stand-in (tests/standins/metadata.py, tests/support/standin.rs)
+// The metadata stand-in (tests/standins/metadata.py, tests/integration/support/standin.rs)
 
 use support::standin::Standin;
 

@@ -7,8 +7,8 @@
 //!
 //! These tests need root (useradd, chown); without it they skip, unless CI is set.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::fs;

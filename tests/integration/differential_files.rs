@@ -16,9 +16,8 @@
 //!
 //! Without the Ignition binary the test fails when CI is set and skips otherwise.
 
-#[path = "differential/allowed.rs"]
-mod allowed;
-mod common;
+use crate::allowed;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

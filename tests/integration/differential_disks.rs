@@ -35,15 +35,15 @@
 //! when the disk has one with the same label (coreos/ignition#1219; Ignition 2.14 on
 //! `{"number":0,"label":"x"}` over a disk with partition `x` makes a second `x`, and
 //! applying such a config twice makes two). Kindling keeps the existing partition with that
-//! label (`tests/disks_stage.rs` checks it). It is listed, with every other intended
+//! label (`tests/integration/disks_stage.rs` checks it). It is listed, with every other intended
 //! difference from Ignition 2.14, in `tests/differential/allowed.txt`; this test allows no
 //! difference at all.
 //!
 //! Without the Ignition binary the test fails when CI is set and skips otherwise. It needs
 //! root (loop devices, partx, mount namespaces).
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::fs;

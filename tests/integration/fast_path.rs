@@ -4,7 +4,7 @@
 //! differential fixtures, Butane's outputs for the repository's own reference cases, and those
 //! in the shared compatibility corpus where it exists (under CI it must).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! The fetch layer against real servers on 127.0.0.1: retries, status handling, redirects,
 //! truncation, hashes, gzip and TLS with config CAs.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};

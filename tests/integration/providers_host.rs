@@ -4,7 +4,7 @@
 //! devices are a stand-in sysfs, a pseudo-terminal playing the Hyper-V KVP driver, and a
 //! socket in place of vsock.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;

@@ -1,5 +1,5 @@
-//! The allow-list of intended differences from Ignition 2.14 (`allowed.txt` beside this
-//! file): parsing, and applying it to two tree snapshots. Each entry must say which Ignition
+//! The allow-list of intended differences from Ignition 2.14 (`tests/differential/allowed.txt`):
+//! parsing, and applying it to two tree snapshots. Each entry must say which Ignition
 //! 2.26 behaviour or Kindling rule it follows, and each must allow something in a run of the
 //! corpus, or it is reported as stale.
 

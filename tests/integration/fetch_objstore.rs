@@ -6,7 +6,7 @@
 //! The emulators come from PyPI through tests/standins/objstore-venv.sh. When they cannot be
 //! installed these tests fail: they never pass without having run.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;

@@ -11,7 +11,7 @@
 //! Every test checks the whole corpus and then fails once, listing each failing case with
 //! what was expected and what the binary printed.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -6,9 +6,9 @@
 //! survive (markers at byte offsets, files inside filesystems).
 //!
 //! Where Kindling deliberately differs from Ignition 2.14 the test says so.
-//! `tests/differential_disks.rs` runs many of the same situations through Ignition itself.
+//! `tests/integration/differential_disks.rs` runs many of the same situations through Ignition itself.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::Path;

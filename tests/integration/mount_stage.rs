@@ -2,7 +2,7 @@
 //! mounted under the root shortest path first, with their mount options, through symbolic
 //! links inside the root; unmounted deepest first; and a failed mount leaves nothing mounted.
 
-mod support;
+use crate::support;
 
 use std::ffi::OsStr;
 use std::fs;

@@ -5,7 +5,7 @@
 //!
 //! The stage runs need root (the files stage chowns); without it they skip, unless CI is set.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -12,9 +12,8 @@
 //! disagreement fails unless the allow-list names it, in that direction; an entry that
 //! allows nothing fails too. The JSON path is checked by `negative_corpus.rs`.
 
-#[path = "differential/allowed.rs"]
-mod allowed;
-mod common;
+use crate::allowed;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,6 @@
 //! Stages fetch-offline and fetch, run as the dracut units run them.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! Flatcar's boot conventions, run through the real binary: the OEM id names the platform,
 //! Flatcar's config URL arguments name the config, and `oem://` reads the OEM partition.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

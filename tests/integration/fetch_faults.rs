@@ -6,7 +6,7 @@
 //! elapsed time are generous upper bounds that only catch the "retried for five minutes" and
 //! "never finishes" failures, and the error text says how many attempts were made.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
