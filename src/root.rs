@@ -411,6 +411,21 @@ impl Root {
     /// Reads the file at `path`, following links inside the root. `Ok(None)` when it does
     /// not exist.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, RootError> {
+        let Some((file, shown)) = self.open_file(path)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut { file }, &mut bytes).map_err(|source| RootError::Io {
+            op: "reading",
+            path: shown,
+            source,
+        })?;
+        Ok(Some(bytes))
+    }
+
+    /// Opens the node at `path` for reading, following links inside the root, with the path
+    /// it resolved to for messages. `Ok(None)` when it does not exist.
+    pub fn open_file(&self, path: &str) -> Result<Option<(std::fs::File, String)>, RootError> {
         let Some((leaf, _)) = self.follow(path)? else {
             return Ok(None);
         };
@@ -421,15 +436,7 @@ impl Root {
             Mode::empty(),
         )
         .map_err(|e| RootError::io("opening", &leaf.shown, e))?;
-        let mut bytes = Vec::new();
-        io::Read::read_to_end(&mut std::fs::File::from(fd), &mut bytes).map_err(|source| {
-            RootError::Io {
-                op: "reading",
-                path: leaf.shown.clone(),
-                source,
-            }
-        })?;
-        Ok(Some(bytes))
+        Ok(Some((std::fs::File::from(fd), leaf.shown)))
     }
 
     fn walk(

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::command::{Cmd, CommandError};
+use crate::root::{Root, RootError};
 
 /// How often a missing drive is looked for again, as Ignition does.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -22,9 +23,9 @@ const MOUNT_BASE: &str = "/run";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DriveError {
-    #[error("the config drive labelled {label:?} did not appear at {} within {secs} s; attach the drive to the instance, or check that udev created the link", link.display())]
+    #[error("the {drive} did not appear at {} within {secs} s; attach it to the machine, or check that udev created the link", link.display())]
     Absent {
-        label: String,
+        drive: String,
         link: PathBuf,
         secs: u64,
     },
@@ -53,6 +54,12 @@ pub enum DriveError {
         device: PathBuf,
         file: String,
         limit: u64,
+    },
+    #[error("{file} is not on the {drive} ({}): put the config there, or correct kindling.config.path", device.display())]
+    Missing {
+        drive: String,
+        device: PathBuf,
+        file: String,
     },
     #[error("no {what} appeared within {secs} s{}", tried_suffix(.tried))]
     NoDevice {
@@ -133,6 +140,24 @@ pub fn wait_for_label(
     }
 }
 
+/// The device `<by_label>/<label>` names, once it appears within `wait`; `drive` says what it
+/// is in the error (see [`labelled`]).
+pub fn await_label(
+    by_label: &Path,
+    label: &str,
+    wait: Duration,
+    drive: &str,
+) -> Result<PathBuf, DriveError> {
+    match wait_for_label(by_label, label, Instant::now() + wait, None) {
+        Wait::Appeared(device) => Ok(device),
+        Wait::TimedOut | Wait::Cancelled => Err(DriveError::Absent {
+            drive: drive.to_owned(),
+            link: by_label.join(label),
+            secs: wait.as_secs(),
+        }),
+    }
+}
+
 /// A drive mounted read-only on a private directory; unmounted, and the directory removed,
 /// when dropped.
 #[derive(Debug)]
@@ -191,7 +216,8 @@ impl Mounted {
     }
 
     /// The bytes of `file` on the drive, `None` when it does not exist; more than `limit`
-    /// bytes is an error.
+    /// bytes is an error. The path and the links on the drive are resolved inside the
+    /// drive's filesystem: nothing on a drive leads the engine to a file elsewhere.
     pub fn read(&self, file: &str, limit: u64) -> Result<Option<Vec<u8>>, DriveError> {
         let shown = format!("/{}", file.trim_start_matches('/'));
         let read_err = |source| DriveError::Read {
@@ -200,13 +226,15 @@ impl Mounted {
             file: shown.clone(),
             source,
         };
-        let f = match std::fs::File::open(self.dir.join(file.trim_start_matches('/'))) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let opened = Root::open(&self.dir).and_then(|root| root.open_file(&shown));
+        let f = match opened {
+            Ok(Some((f, _))) => f,
+            Ok(None) => {
                 log::info!("the {} has no {shown}", self.drive);
                 return Ok(None);
             }
-            Err(e) => return Err(read_err(e)),
+            Err(RootError::Io { source, .. }) => return Err(read_err(source)),
+            Err(e) => return Err(read_err(std::io::Error::other(e))),
         };
         let mut bytes = Vec::new();
         f.take(limit.saturating_add(1))

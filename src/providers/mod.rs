@@ -8,6 +8,7 @@ mod applehv;
 mod aws;
 mod azure;
 mod cloudstack;
+mod device;
 pub(crate) mod drive;
 mod file;
 mod gcp;
@@ -34,6 +35,7 @@ mod zvm;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use device::DeviceProvider;
 pub use file::FileProvider;
 pub use qemu::QemuProvider;
 pub use url::UrlProvider;
@@ -76,6 +78,8 @@ pub enum ProviderError {
     },
     #[error(transparent)]
     Cmdline(#[from] crate::cmdline::CmdlineError),
+    #[error(transparent)]
+    DeviceArg(#[from] device::DeviceArgError),
 }
 
 /// Every `ignition.platform.id` Ignition 2.26 knows, which Kindling takes under the same names.
@@ -248,10 +252,9 @@ pub trait Provider: std::fmt::Debug {
     fn describe(&self) -> String;
 }
 
-/// The provider for this boot, in Ignition's order: a config URL on the command line (on any
-/// platform, as it always has been for Kindling; Ignition reads it on metal only), then a
-/// system `user.ign`, then (on a Flatcar boot) the OEM partition's `config.ign`, then the
-/// platform's own source.
+/// The provider for this boot, in Ignition's order: the command line (a config URL, or else a
+/// labelled device and a path on it), then a system `user.ign`, then (on a Flatcar boot) the
+/// OEM partition's `config.ign`, then the platform's own source.
 pub fn for_boot(
     platform: &str,
     cmdline: &Cmdline,
@@ -259,7 +262,13 @@ pub fn for_boot(
     config_dirs: &[PathBuf],
 ) -> Result<Box<dyn Provider>, ProviderError> {
     if let Some(url) = cmdline.value("config.url").filter(|u| !u.is_empty()) {
+        if DeviceProvider::named(cmdline) {
+            log::warn!("kindling.config.url takes precedence: kindling.config.device and kindling.config.path are ignored");
+        }
         return Ok(Box::new(UrlProvider::new(url, cmdline.config_sig()?)));
+    }
+    if let Some(device) = DeviceProvider::from_cmdline(cmdline)? {
+        return Ok(Box::new(device));
     }
     if let Some(system) = system::SystemProvider::find(config_dirs) {
         log::info!(
@@ -283,7 +292,7 @@ pub fn for_platform(id: &str, env: &Environment) -> Result<Box<dyn Provider>, Pr
     match id {
         "file" => Ok(Box::new(FileProvider::try_new(env)?)),
         "qemu" => Ok(Box::new(QemuProvider::new(env))),
-        // metal: the config only ever comes from kindling.config.url.
+        // metal: the config only ever comes from the command line (a URL or a labelled device).
         "metal" => Ok(Box::new(NoConfig("metal"))),
         "aws" => Ok(Box::new(aws::AwsProvider)),
         "gcp" => Ok(Box::new(gcp::GcpProvider)),

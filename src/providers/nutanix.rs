@@ -4,7 +4,7 @@
 //! Ignition waits for the drive forever; Kindling waits for the config budget
 //! (`--config-timeout`) and then fails, naming the label it waited for.
 
-use super::drive::{self, DriveError, Mounted, Wait};
+use super::drive::{self, Mounted};
 use super::metadata::found;
 use super::openstack::DRIVE_FILE;
 use super::{Acquired, Provider, ProviderContext, ProviderError};
@@ -32,18 +32,7 @@ impl Provider for ConfigTwoProvider {
     fn acquire(&self, cx: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
         let by_label = cx.env.by_label_dir();
         let wait = drive::wait_limit(None, cx.timeout);
-        let device =
-            match drive::wait_for_label(&by_label, LABEL, std::time::Instant::now() + wait, None) {
-                Wait::Appeared(device) => device,
-                Wait::TimedOut | Wait::Cancelled => {
-                    return Err(DriveError::Absent {
-                        label: LABEL.to_owned(),
-                        link: by_label.join(LABEL),
-                        secs: wait.as_secs(),
-                    }
-                    .into())
-                }
-            };
+        let device = drive::await_label(&by_label, LABEL, wait, &drive::labelled(LABEL))?;
         let mounted = Mounted::mount(&device, &drive::labelled(LABEL), None)?;
         Ok(found(mounted.read(DRIVE_FILE, cx.limit)?))
     }

@@ -148,7 +148,7 @@ pub fn drive_contender(
                 Wait::Cancelled => return Ok(Acquired::NoConfig),
                 Wait::TimedOut => {
                     return Err(DriveError::Absent {
-                        label: label.to_owned(),
+                        drive: drive::labelled(label),
                         link: by_label.join(label),
                         secs: wait.as_secs(),
                     }

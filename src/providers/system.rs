@@ -1,6 +1,6 @@
 //! The system config: `user.ign` that the image (or something earlier in the boot) put in a
 //! system config directory. It preempts the platform's config, as in Ignition; only
-//! `kindling.config.url` comes before it.
+//! the command line (`kindling.config.url`, `kindling.config.device`) comes before it.
 //!
 //! Directories are searched in priority order, as Ignition's next release does: the runtime
 //! directory, then the local one, then the vendor one; at each level Kindling's name first and

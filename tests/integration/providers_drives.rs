@@ -153,7 +153,11 @@ struct Run {
 
 impl Run {
     fn new(platform: &'static str) -> Run {
-        let env = Env::new("kindling.firstboot");
+        Run::with_cmdline(platform, "kindling.firstboot")
+    }
+
+    fn with_cmdline(platform: &'static str, cmdline: &str) -> Run {
+        let env = Env::new(cmdline);
         std::fs::create_dir_all(env.path("by-label")).expect("by-label");
         std::fs::create_dir_all(env.path("sys/class/block")).expect("sys");
         Run {
@@ -877,4 +881,153 @@ fn signed_user_data_on_a_drive_is_verified_and_unsigned_refused() {
     assert_fails(&out, &["it is not signed"]);
     assert!(!run.env.run_dir().join("config.json").exists());
     assert_unmounted(&out, &disk, 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// kindling.config.device + kindling.config.path (Ignition 2.27's ignition.config.*)
+
+const DEVICE_ARGS: &str =
+    "kindling.firstboot ignition.config.device=KCONFIG ignition.config.path=/ign/../provision/config.ign";
+
+#[test]
+fn the_config_is_read_from_the_labelled_device_on_metal_in_fetch_offline() {
+    let disk = drive(
+        Fs::Ext4,
+        "KCONFIG",
+        &[("provision/config.ign", CONFIG.as_bytes())],
+    );
+    let run = Run::with_cmdline("metal", DEVICE_ARGS);
+    run.label("KCONFIG", &disk);
+    let out = run.stage("fetch-offline");
+    assert_ok(&out);
+    assert_eq!(files(&run.config()), ["/etc/drive"]);
+    assert!(!run.neednet());
+    assert_unmounted(&out, &disk, 1);
+    assert_eq!(
+        state(&run)["source"],
+        "/provision/config.ign on the device labelled \"KCONFIG\""
+    );
+}
+
+fn state(run: &Run) -> serde_json::Value {
+    serde_json::from_slice(
+        &std::fs::read(run.env.run_dir().join("state.json")).expect("state.json"),
+    )
+    .expect("json")
+}
+
+#[test]
+fn the_device_config_is_verified_like_any_other() {
+    let key = Key::new("ops");
+    let policy = Some(r#"{"require":"signature"}"#);
+    let signed = key.message(CONFIG.as_bytes(), true, false);
+    for (bytes, signed) in [(&signed[..], true), (CONFIG.as_bytes(), false)] {
+        let disk = drive(Fs::Ext4, "KCONFIG", &[("provision/config.ign", bytes)]);
+        let run = Run::with_cmdline("metal", DEVICE_ARGS);
+        run.env.trust(policy, &[("ops.asc", &key.public_armored())]);
+        run.label("KCONFIG", &disk);
+        let out = run.stage("fetch-offline");
+        if signed {
+            assert_ok(&out);
+            assert_eq!(files(&run.config()), ["/etc/drive"]);
+            assert_eq!(state(&run)["signer"], key.fingerprint());
+        } else {
+            assert_fails(&out, &["it is not signed"]);
+            assert!(!run.env.run_dir().join("config.json").exists());
+        }
+        assert_unmounted(&out, &disk, 1);
+    }
+}
+
+#[test]
+fn a_link_on_the_device_cannot_lead_out_of_it() {
+    // The file on the device is a link to a file of the machine running the engine: it is
+    // resolved inside the device, where there is no such file.
+    let outside = tempfile::NamedTempFile::new().expect("outside");
+    std::fs::write(outside.path(), CONFIG).expect("outside config");
+    let disk = drive(Fs::Ext4, "KCONFIG", &[("provision/", b"")]);
+    let mnt = tempfile::tempdir().expect("mnt");
+    run_ok(
+        "mount",
+        &[disk.path_str(), mnt.path().to_str().expect("utf-8")],
+    );
+    std::os::unix::fs::symlink(outside.path(), mnt.path().join("provision/config.ign"))
+        .expect("link");
+    run_ok("umount", &[mnt.path().to_str().expect("utf-8")]);
+    let run = Run::with_cmdline("metal", DEVICE_ARGS);
+    run.label("KCONFIG", &disk);
+    let out = run.stage("fetch-offline");
+    assert_fails(
+        &out,
+        &["/provision/config.ign is not on the device labelled \"KCONFIG\""],
+    );
+    assert!(!run.env.run_dir().join("config.json").exists());
+    assert_unmounted(&out, &disk, 1);
+}
+
+#[test]
+fn a_missing_file_on_the_device_is_an_error_naming_it() {
+    let disk = drive(Fs::Ext4, "KCONFIG", &[("other.ign", CONFIG.as_bytes())]);
+    let run = Run::with_cmdline("metal", DEVICE_ARGS);
+    run.label("KCONFIG", &disk);
+    let out = run.stage("fetch-offline");
+    assert_fails(
+        &out,
+        &[
+            "/provision/config.ign is not on the device labelled \"KCONFIG\"",
+            disk.path_str(),
+            "correct kindling.config.path",
+        ],
+    );
+    assert_unmounted(&out, &disk, 1);
+}
+
+#[test]
+fn a_device_that_never_appears_fails_within_the_budget() {
+    let mut run = Run::with_cmdline("metal", DEVICE_ARGS);
+    run.timeout = 3;
+    let started = Instant::now();
+    let out = run.stage("fetch-offline");
+    assert_fails(
+        &out,
+        &[
+            "the device labelled \"KCONFIG\" did not appear at",
+            "within 2 s",
+        ],
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn half_a_device_argument_is_refused_and_a_url_wins_over_both() {
+    let run = Run::with_cmdline("metal", "kindling.firstboot ignition.config.path=/c.ign");
+    let out = run.stage("fetch-offline");
+    assert_fails(
+        &out,
+        &["kindling.config.path is on the kernel command line without kindling.config.device"],
+    );
+    let run = Run::with_cmdline(
+        "metal",
+        "kindling.firstboot kindling.config.device=../sda kindling.config.path=/c.ign",
+    );
+    assert_fails(
+        &run.stage("fetch-offline"),
+        &["\"../sda\" is not a filesystem label"],
+    );
+
+    // The URL is used, and the device is not even waited for.
+    use base64::Engine as _;
+    let url = format!(
+        "data:;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(CONFIG)
+    );
+    let run = Run::with_cmdline("metal", &format!("{DEVICE_ARGS} ignition.config.url={url}"));
+    let out = run.stage("fetch-offline");
+    assert_ok(&out);
+    assert_eq!(files(&run.config()), ["/etc/drive"]);
+    assert!(
+        stderr(&out).contains("kindling.config.url takes precedence"),
+        "{}",
+        stderr(&out)
+    );
 }
