@@ -290,6 +290,75 @@ fn should_exist_false_with_wipe_partition_entry_deletes_it() {
 }
 
 #[test]
+fn number_zero_takes_the_slot_of_a_partition_deleted_in_the_same_config() {
+    // Ignition 2.27 (coreos/ignition 76f869a4): up to 2.26 the config was refused.
+    let disk = LoopDisk::new(64);
+    disk.sgdisk(&[
+        "-n",
+        "1:0:+8M",
+        "-c",
+        "1:t26-stay",
+        "-n",
+        "2:0:+8M",
+        "-c",
+        "2:t26-go",
+        "-n",
+        "3:0:+8M",
+        "-c",
+        "3:t26-third",
+    ]);
+    loopdev::write_at(&disk.part(1), MARKER_OFFSET, MARKER);
+    let stay = loopdev::partition_info(disk.path(), 1);
+    let third = loopdev::partition_info(disk.path(), 3);
+    let out = run_disks(&config(json!({ "disks": [{
+        "device": disk.path_str(),
+        "partitions": [
+            { "number": 2, "shouldExist": false, "wipePartitionEntry": true },
+            { "label": "t26-new", "sizeMiB": 4 }
+        ]
+    }] })));
+    assert_ok(&out);
+    assert_mentions(&out, &["new partition 2 (\"t26-new\") is to be created"]);
+    let parts = loopdev::partitions(disk.path());
+    assert_eq!(parts.len(), 3, "{parts:?}");
+    assert_eq!((parts[0].clone(), parts[2].clone()), (stay, third));
+    assert_eq!(
+        (parts[1].number, parts[1].first, parts[1].name.as_str()),
+        (2, 2048 + 24 * MIB, "t26-new"),
+        "the new partition takes the deleted one's number, and sgdisk's default start: the largest free block"
+    );
+    assert_kernel_in_sync(&disk);
+    assert_marker(&disk.part(1));
+}
+
+#[test]
+fn number_zero_skips_the_numbers_later_entries_name_and_keeps_config_order() {
+    let disk = LoopDisk::new(64);
+    let out = run_disks(&config(json!({ "disks": [{
+        "device": disk.path_str(),
+        "partitions": [
+            { "label": "t27-zero", "sizeMiB": 4 },
+            { "number": 1, "label": "t27-one", "sizeMiB": 4 },
+            { "number": 0, "label": "t27-zero-too", "sizeMiB": 4 }
+        ]
+    }] })));
+    assert_ok(&out);
+    let parts: Vec<(u32, u64, String)> = loopdev::partitions(disk.path())
+        .into_iter()
+        .map(|p| (p.number, p.first, p.name))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (1, 2048 + 4 * MIB, "t27-one".to_owned()),
+            (2, 2048, "t27-zero".to_owned()),
+            (3, 2048 + 8 * MIB, "t27-zero-too".to_owned()),
+        ]
+    );
+    assert_kernel_in_sync(&disk);
+}
+
+#[test]
 fn should_exist_false_without_wipe_partition_entry_fails_and_keeps_it() {
     let disk = LoopDisk::new(64);
     disk.sgdisk(&["-n", "1:0:+8M", "-n", "2:0:+8M", "-c", "2:t06-doomed"]);

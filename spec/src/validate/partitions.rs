@@ -46,12 +46,9 @@ fn check_disk(ctx: &mut Ctx<'_>, disk: &Disk, at: &JsonPath) {
             "partitions overlap: adjust startMiB and sizeMiB so the ranges do not intersect",
         );
     }
-    if parts.iter().any(|p| p.number == 0) && parts.iter().any(|p| p.should_exist == Some(false)) {
-        ctx.error(
-            at.key("partitions"),
-            "shouldExist is false for a partition and other partition(s) has start or size 0: give every partition an explicit number when deleting partitions",
-        );
-    }
+    // Ignition up to 2.26 refused a partition with number 0 beside one to delete, since it
+    // could not tell which number the new one would take; 2.27 resolves the numbers first
+    // (coreos/ignition 76f869a4) and allows it, and so does the disks stage here.
     let mut labels = HashMap::new();
     for (i, p) in parts.iter().enumerate() {
         if let Some(label) = p.label.as_deref() {
@@ -233,10 +230,12 @@ mod tests {
             "$.storage.disks.0.partitions.0",
             "shouldExist specified false",
         );
-        assert_error(
-            &disk(r#"[{"number":1,"shouldExist":false},{"label":"x"}]"#),
-            "$.storage.disks.0.partitions",
-            "shouldExist is false for a partition",
-        );
+    }
+
+    #[test]
+    fn a_new_partition_may_take_the_number_of_one_deleted_beside_it() {
+        assert_clean(&disk(
+            r#"[{"number":1,"shouldExist":false,"wipePartitionEntry":true},{"label":"x"}]"#,
+        ));
     }
 }

@@ -1,7 +1,10 @@
 //! Partitioning one disk with Ignition's semantics.
 //!
 //! Each partition in the config is matched to an existing one by number (or, with number 0,
-//! by label). Then, as in Ignition's operator notes:
+//! by label). A number 0 that matches no label takes the next free number, resolved before
+//! anything is planned, as Ignition 2.27 does: the numbers on disk and those the config gives
+//! are taken, except those the config deletes, so a new partition may take the number of one
+//! deleted in the same config. Then, as in Ignition's operator notes:
 //!
 //! | exists | shouldExist | matches | wipePartitionEntry | result                      |
 //! |--------|-------------|---------|--------------------|-----------------------------|
@@ -43,6 +46,9 @@ struct Wanted {
     wipe_entry: bool,
     should_exist: bool,
     resize: bool,
+    /// Given number 0 and resolved to a free number: a new partition, whatever the table
+    /// holds at that number (a partition the config deletes).
+    fresh: bool,
 }
 
 impl Wanted {
@@ -65,15 +71,15 @@ impl Wanted {
             wipe_entry: p.wipe_partition_entry == Some(true),
             should_exist: p.should_exist != Some(false),
             resize: p.resize == Some(true),
+            fresh: false,
         }
     }
 
     fn name(&self) -> String {
-        match (&self.label, self.number) {
-            (Some(l), 0) => format!("new partition {l:?}"),
-            (Some(l), n) => format!("partition {n} ({l:?})"),
-            (None, 0) => "new partition".to_owned(),
-            (None, n) => format!("partition {n}"),
+        let new = if self.fresh { "new " } else { "" };
+        match &self.label {
+            Some(l) => format!("{new}partition {} ({l:?})", self.number),
+            None => format!("{new}partition {}", self.number),
         }
     }
 
@@ -177,9 +183,7 @@ pub fn apply(
             Wanted::from_config(p, at, sectors_per_mib, &table)
         })
         .collect();
-    // Partitions that take the next free number go last, so they cannot take a number that
-    // a later entry names.
-    wanted.sort_by_key(|w| w.number == 0);
+    assign_free_numbers(&table, &mut wanted);
     resolve_defaults(dev, &table, &mut wanted)?;
 
     let (changes, outcome) = plan(&table, &wanted, sector_size)?;
@@ -213,12 +217,39 @@ pub fn apply(
     Ok(outcome)
 }
 
+/// Gives each partition still numbered 0 the lowest number that is free once the config is
+/// applied: not on disk, or deleted by the config, and not named by another entry. In config
+/// order, as Ignition 2.27 does; sgdisk could pick the number itself, but then the plan and
+/// the messages would not know it.
+fn assign_free_numbers(table: &Table, wanted: &mut [Wanted]) {
+    let mut taken: std::collections::BTreeSet<u32> =
+        table.partitions.iter().map(|p| p.number).collect();
+    for w in wanted.iter().filter(|w| w.number != 0) {
+        if w.should_exist {
+            taken.insert(w.number);
+        } else {
+            taken.remove(&w.number);
+        }
+    }
+    let mut next = 1;
+    for w in wanted.iter_mut().filter(|w| w.number == 0) {
+        while taken.contains(&next) {
+            next += 1;
+        }
+        if w.should_exist {
+            w.number = next;
+            w.fresh = true;
+            taken.insert(next);
+        }
+    }
+}
+
 /// Replaces explicit zero starts and sizes by what sgdisk would choose, as Ignition does.
 fn resolve_defaults(dev: &Path, table: &Table, wanted: &mut [Wanted]) -> Result<(), DiskError> {
     let mut trial = Changes::default();
     let mut probe: Vec<Wanted> = wanted.to_vec();
     for w in &mut probe {
-        if let Some(existing) = table.get(w.number) {
+        if let Some(existing) = table.get(w.number).filter(|_| !w.fresh) {
             trial.delete.push(w.number);
             if !w.wipe_entry {
                 w.start.get_or_insert(existing.start);
@@ -261,7 +292,7 @@ fn plan(
     let mut changes = Changes::default();
     let mut outcome = Outcome::default();
     for w in wanted {
-        let existing = if w.number == 0 {
+        let existing = if w.number == 0 || w.fresh {
             None
         } else {
             table.get(w.number)
@@ -271,6 +302,7 @@ fn plan(
                 log::info!("disks: {} is absent, as the config asks", w.name());
             }
             (None, true) => {
+                log::info!("disks: {} is to be created", w.name());
                 changes.create.push(w.to_new());
                 outcome.created += 1;
             }
@@ -360,6 +392,7 @@ mod tests {
             wipe_entry: false,
             should_exist: true,
             resize: false,
+            fresh: false,
         }
     }
 
@@ -459,5 +492,44 @@ mod tests {
             Wanted::from_config(&p, "$".into(), 2048, &table()).number,
             0
         );
+    }
+
+    #[test]
+    fn number_zero_takes_the_lowest_number_free_after_the_config() {
+        let mut table = table();
+        table.partitions.push(Existing {
+            number: 3,
+            ..table.partitions[0].clone()
+        });
+        let mut delete3 = want(3);
+        delete3.should_exist = false;
+        let mut absent0 = want(0);
+        absent0.should_exist = false;
+        let mut wanted = [want(0), want(2), delete3, absent0, want(0), want(0)];
+        assign_free_numbers(&table, &mut wanted);
+        let got: Vec<(u32, bool)> = wanted.iter().map(|w| (w.number, w.fresh)).collect();
+        // 1 is on disk, 2 is named, 3 is deleted: free are 3, 4, 5; a 0 that should not
+        // exist takes nothing.
+        assert_eq!(
+            got,
+            [
+                (3, true),
+                (2, false),
+                (3, false),
+                (0, false),
+                (4, true),
+                (5, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_fresh_partition_is_created_even_where_the_table_has_its_number() {
+        let mut w = want(1);
+        w.fresh = true;
+        w.size = Some(4096);
+        let (c, o) = plan(&table(), &[w], 512).expect("plans");
+        assert_eq!(o.created, 1);
+        assert_eq!(c.create[0].number, 1);
     }
 }
