@@ -39,6 +39,11 @@ fn config(storage: Value) -> Value {
 /// fresh run directory; returns what the last stage that ran did (fetch-offline's output
 /// when it fails, since disks then does not run).
 fn run_disks(config: &Value) -> Output {
+    run_disks_with(config, &[])
+}
+
+/// [`run_disks`], with `vars` in the disks stage's environment.
+fn run_disks_with(config: &Value, vars: &[(&str, &Path)]) -> Output {
     let env = Env::new("kindling.platform.id=file");
     let path = env.path("config.ign");
     fs::write(&path, serde_json::to_vec_pretty(config).expect("JSON")).expect("config");
@@ -56,7 +61,7 @@ fn run_disks(config: &Value) -> Output {
     // partitions when it sees it closed: let that finish, so the stage starts on a quiet
     // system as it would at boot.
     loopdev::settle();
-    env.stage("disks", &[])
+    env.stage("disks", vars)
 }
 
 fn part(number: u32, first: u64, last: u64, type_guid: &str, guid: &str, name: &str) -> PartInfo {
@@ -356,6 +361,92 @@ fn number_zero_skips_the_numbers_later_entries_name_and_keeps_config_order() {
         ]
     );
     assert_kernel_in_sync(&disk);
+}
+
+/// A disk whose partition 1 holds a mounted ext4, so the kernel cannot re-read the whole
+/// table (sgdisk's BLKRRPART fails) and the engine must tell it about a new partition with
+/// partx; and a directory holding a `partx` that runs `script` (`$REAL` is the real one).
+fn busy_disk_and_partx(script: &str) -> (LoopDisk, tempfile::TempDir, tempfile::TempDir) {
+    let disk = LoopDisk::new(64);
+    disk.sgdisk(&["-n", "1:0:+16M", "-c", "1:t28-busy"]);
+    loopdev::settle();
+    loopdev::run_ok("mkfs.ext4", &["-q", disk.part(1).to_str().expect("utf-8")]);
+    let mnt = tempfile::tempdir().expect("mnt");
+    loopdev::run_ok(
+        "mount",
+        &[
+            disk.part(1).to_str().expect("utf-8"),
+            mnt.path().to_str().expect("utf-8"),
+        ],
+    );
+    let bin = tempfile::tempdir().expect("bin");
+    let real = loopdev::run_ok("sh", &["-c", "command -v partx"]);
+    let wrapper = bin.path().join("partx");
+    fs::write(
+        &wrapper,
+        format!("#!/bin/sh\nREAL={}\n{script}\n", real.trim()),
+    )
+    .expect("partx stand-in");
+    fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    (disk, mnt, bin)
+}
+
+fn path_with(bin: &Path) -> std::ffi::OsString {
+    let mut path = bin.as_os_str().to_owned();
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    path
+}
+
+#[test]
+fn partx_failing_because_udev_was_first_is_not_an_error() {
+    // Ignition 2.27 (coreos/ignition d51c6d6a): `partx --add` fails when the kernel already
+    // knows the partition, as when udev got there first. This partx adds it, then tries
+    // again and fails as partx then does.
+    let (disk, mnt, bin) = busy_disk_and_partx("\"$REAL\" \"$@\"; exec \"$REAL\" \"$@\"");
+    let cfg = config(json!({ "disks": [{
+        "device": disk.path_str(),
+        "partitions": [ { "number": 2, "label": "t28-new", "sizeMiB": 8 } ]
+    }] }));
+    let path = path_with(bin.path());
+    let out = run_disks_with(&cfg, &[("PATH", Path::new(&path))]);
+    loopdev::run_ok("umount", &[mnt.path().to_str().expect("utf-8")]);
+    assert_ok(&out);
+    assert_mentions(
+        &out,
+        &[
+            "telling the kernel about a partition",
+            "the kernel's view is checked once udev has settled",
+        ],
+    );
+    assert_kernel_in_sync(&disk);
+}
+
+#[test]
+fn a_kernel_that_never_learns_the_new_partition_fails_naming_it() {
+    let (disk, mnt, bin) =
+        busy_disk_and_partx("echo \"partx: the test's partx refuses\" >&2; exit 1");
+    let cfg = config(json!({ "disks": [{
+        "device": disk.path_str(),
+        "partitions": [ { "number": 2, "label": "t29-new", "sizeMiB": 8 } ]
+    }] }));
+    let path = path_with(bin.path());
+    let out = run_disks_with(&cfg, &[("PATH", Path::new(&path))]);
+    loopdev::run_ok("umount", &[mnt.path().to_str().expect("utf-8")]);
+    assert_fails(&out, disk.path_str());
+    assert_mentions(
+        &out,
+        &[
+            "not known to the kernel as in the table: 2 (start 34816, 16384 sectors",
+            "Is a partition of this disk in use",
+            "last partx failure",
+            "the test's partx refuses",
+        ],
+    );
 }
 
 #[test]

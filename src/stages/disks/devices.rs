@@ -151,9 +151,12 @@ fn kernel_partitions(disk: &str) -> Vec<KernelPartition> {
 
 /// Makes the kernel's partitions of `dev` those of `table`, then waits for udev.
 ///
-/// udev re-reads a disk and its partitions after sgdisk closes it, holding them open for a
-/// moment, and the kernel refuses to drop a partition that is open: so udev is waited for
-/// first, and a refused change is retried a few times before it counts as a failure.
+/// udev re-reads a disk and its partitions after sgdisk closes it: it may add a partition to
+/// the kernel before partx does, and then `partx --add` fails although all is well; and it
+/// holds partitions open for a moment, when the kernel refuses to drop them. So, as Ignition
+/// 2.27 does, a failed partx is not an error by itself: what counts is the kernel's view once
+/// udev has settled. A partition that is still missing, stale or of the wrong extent after a
+/// few rounds is the error, with the last partx failure as its cause.
 pub fn sync_kernel(dev: &Path, table: &Table) -> Result<(), DiskError> {
     let name = kernel_name(dev)?;
     let per_sector = table.sector_size / 512;
@@ -166,51 +169,108 @@ pub fn sync_kernel(dev: &Path, table: &Table) -> Result<(), DiskError> {
             size: p.size * per_sector,
         })
         .collect();
-    settle();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match sync_once(dev, &name, &wanted) {
-            Ok(()) => break,
-            Err(e) if attempt >= 5 => return Err(e),
-            Err(e) => {
-                log::debug!("disks: {e}; retrying");
-                thread::sleep(Duration::from_millis(200 * attempt));
-                settle();
-            }
+    let mut last_failure = None;
+    for round in 1..=SYNC_ROUNDS {
+        settle();
+        let present = kernel_partitions(&name);
+        let (stale, missing) = differences(&present, &wanted);
+        if stale.is_empty() && missing.is_empty() {
+            return Ok(());
         }
-    }
-    settle();
-    Ok(())
-}
-
-fn sync_once(dev: &Path, name: &str, wanted: &[KernelPartition]) -> Result<(), DiskError> {
-    let present = kernel_partitions(name);
-    for old in &present {
-        if !wanted.contains(old) {
-            partx(
+        if round > 1 {
+            thread::sleep(Duration::from_millis(200 * u64::from(round)));
+        }
+        for old in &stale {
+            if let Err(e) = partx(
                 dev,
                 "-d",
                 old.number,
                 "removing a stale partition from the kernel's view",
-            )?;
+            ) {
+                log::info!("disks: {e} (the kernel's view is checked once udev has settled)");
+                last_failure = Some(e);
+            }
         }
-    }
-    let present = kernel_partitions(name);
-    for new in wanted {
-        if !present.contains(new) {
-            partx(
+        let present = kernel_partitions(&name);
+        for new in wanted.iter().filter(|w| !present.contains(w)) {
+            if let Err(e) = partx(
                 dev,
                 "-a",
                 new.number,
                 "telling the kernel about a partition",
-            )?;
+            ) {
+                log::info!("disks: {e} (the kernel's view is checked once udev has settled)");
+                last_failure = Some(e);
+            }
         }
     }
-    Ok(())
+    settle();
+    let (stale, missing) = differences(&kernel_partitions(&name), &wanted);
+    if stale.is_empty() && missing.is_empty() {
+        return Ok(());
+    }
+    let show = |parts: &[KernelPartition]| {
+        parts
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} (start {}, {} sectors of 512 bytes)",
+                    p.number, p.start, p.size
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut problem =
+        String::from("the kernel's view of the partitions does not match the new table");
+    if !missing.is_empty() {
+        problem.push_str(&format!(
+            "; not known to the kernel as in the table: {}",
+            show(&missing)
+        ));
+    }
+    if !stale.is_empty() {
+        problem.push_str(&format!(
+            "; known to the kernel but not in the table: {}",
+            show(&stale)
+        ));
+    }
+    problem.push_str(". Is a partition of this disk in use (mounted, an LVM or RAID member)? Free it, or reboot so the kernel reads the table afresh");
+    if let Some(e) = last_failure {
+        problem.push_str(&format!("\n  last partx failure: {e}"));
+    }
+    Err(DiskError::device(dev, problem))
 }
 
-fn partx(dev: &Path, op: &str, number: u32, what: &str) -> Result<(), DiskError> {
+/// How many rounds of partx, each after udev settles, before the kernel's view counts as
+/// wrong.
+const SYNC_ROUNDS: u32 = 5;
+
+/// The kernel's partitions that the table lacks (or has elsewhere), and the table's
+/// partitions the kernel lacks (or has elsewhere).
+fn differences(
+    present: &[KernelPartition],
+    wanted: &[KernelPartition],
+) -> (Vec<KernelPartition>, Vec<KernelPartition>) {
+    let stale = present
+        .iter()
+        .filter(|p| !wanted.contains(p))
+        .copied()
+        .collect();
+    let missing = wanted
+        .iter()
+        .filter(|w| !present.contains(w))
+        .copied()
+        .collect();
+    (stale, missing)
+}
+
+fn partx(
+    dev: &Path,
+    op: &str,
+    number: u32,
+    what: &str,
+) -> Result<(), crate::command::CommandError> {
     Cmd::new(
         format!("{what} ({} partition {number})", dev.display()),
         "partx",
@@ -220,7 +280,6 @@ fn partx(dev: &Path, op: &str, number: u32, what: &str) -> Result<(), DiskError>
     .arg(dev)
     .run()
     .map(drop)
-    .map_err(|e| DiskError::command(dev, e))
 }
 
 /// Waits for udev's /dev/disk/by-partlabel link of each label.
