@@ -4,6 +4,7 @@
 
 use std::ffi::OsStr;
 use std::fmt;
+use std::io::Read;
 use std::process::{Command, Output, Stdio};
 
 /// A command to run, with a human description that becomes the progress line.
@@ -16,7 +17,18 @@ pub struct Cmd {
     /// The secret arguments' values, scrubbed from output shown in errors.
     secret_values: Vec<String>,
     args_shown: Vec<String>,
+    /// The most standard output taken in; more is an error and the program is killed.
+    max_stdout: u64,
 }
+
+/// What any program may write to standard output unless its caller says otherwise: far more
+/// than any tool Kindling runs prints (sgdisk, blkid, cryptsetup), small enough that a
+/// runaway program cannot exhaust the initramfs's memory.
+pub const DEFAULT_MAX_STDOUT: u64 = 16 << 20;
+
+/// How much standard error is kept; the rest is read and dropped, so the program never
+/// blocks on a full pipe.
+const MAX_STDERR: u64 = 256 << 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -25,6 +37,12 @@ pub enum CommandError {
         what: String,
         cmdline: String,
         source: std::io::Error,
+    },
+    #[error("{what}: `{cmdline}` wrote more than {limit} bytes to standard output and was stopped; the program is not behaving as this tool expects")]
+    TooMuchOutput {
+        what: String,
+        cmdline: String,
+        limit: u64,
     },
     #[error("{what}: `{cmdline}` failed ({status}){}", output_suffix(.stderr, .stdout))]
     Failed {
@@ -68,7 +86,14 @@ impl Cmd {
             secret_args: Vec::new(),
             secret_values: Vec::new(),
             args_shown: vec![program.to_string_lossy().into_owned()],
+            max_stdout: DEFAULT_MAX_STDOUT,
         }
+    }
+
+    /// Takes in at most `limit` bytes of standard output (default [`DEFAULT_MAX_STDOUT`]).
+    pub fn max_stdout(mut self, limit: u64) -> Self {
+        self.max_stdout = limit;
+        self
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
@@ -152,13 +177,44 @@ impl Cmd {
             // A program that exits without reading all input reports its own error below.
             let _ = stdin.write_all(bytes);
         }
-        let output = child
-            .wait_with_output()
-            .map_err(|source| CommandError::Spawn {
-                what: self.what.clone(),
-                cmdline: cmdline.clone(),
-                source,
-            })?;
+        let wait_err = |source| CommandError::Spawn {
+            what: self.what.clone(),
+            cmdline: cmdline.clone(),
+            source,
+        };
+        let stderr = child.stderr.take().map(|pipe| {
+            std::thread::spawn(move || {
+                let mut kept = Vec::new();
+                let mut pipe = pipe;
+                let _ = (&mut pipe).take(MAX_STDERR).read_to_end(&mut kept);
+                let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+                kept
+            })
+        });
+        let mut stdout = Vec::new();
+        if let Some(pipe) = child.stdout.take() {
+            if let Err(e) = pipe.take(self.max_stdout + 1).read_to_end(&mut stdout) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(wait_err(e));
+            }
+        }
+        if stdout.len() as u64 > self.max_stdout {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(CommandError::TooMuchOutput {
+                what: self.what,
+                cmdline,
+                limit: self.max_stdout,
+            });
+        }
+        let status = child.wait().map_err(wait_err)?;
+        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        let output = Output {
+            status,
+            stdout,
+            stderr,
+        };
         if output.status.success() {
             Ok(output)
         } else {
@@ -248,6 +304,41 @@ mod tests {
         assert!(err
             .to_string()
             .contains("could not start `/nonexistent/prog`"));
+    }
+
+    #[test]
+    fn a_flood_of_output_is_stopped_at_the_limit() {
+        let started = std::time::Instant::now();
+        let err = Cmd::new("reading a guest property", "yes")
+            .max_stdout(1 << 20)
+            .run()
+            .expect_err("stopped");
+        assert_eq!(
+            err.to_string(),
+            "reading a guest property: `yes` wrote more than 1048576 bytes to standard output and was stopped; the program is not behaving as this tool expects"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        let out = Cmd::new("counting", "sh")
+            .args(["-c", "head -c 1048576 /dev/zero"])
+            .max_stdout(1 << 20)
+            .run()
+            .expect("exactly the limit is fine");
+        assert_eq!(out.stdout.len(), 1 << 20);
+    }
+
+    #[test]
+    fn a_flood_on_stderr_is_cut_not_buffered() {
+        let err = Cmd::new("failing loudly", "sh")
+            .args([
+                "-c",
+                "head -c 50000000 /dev/zero | tr '\\0' x >&2; echo last >&2; exit 2",
+            ])
+            .run()
+            .expect_err("fails");
+        let CommandError::Failed { stderr, .. } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(stderr.len() as u64, MAX_STDERR);
     }
 
     #[test]

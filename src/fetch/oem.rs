@@ -202,11 +202,11 @@ pub fn read_optional(
         reason,
     };
     let lookaside = source.lookaside.join(rel);
-    match std::fs::read(&lookaside) {
-        Ok(bytes) if bytes.len() as u64 > limit => {
+    match crate::bounded::read(&lookaside, limit) {
+        Ok(crate::bounded::Bounded::Cut { .. }) => {
             return Err(FetchError::TooLarge { url, limit });
         }
-        Ok(bytes) => {
+        Ok(crate::bounded::Bounded::Whole(bytes)) => {
             log::info!("read {}", lookaside.display());
             return Ok(Some(bytes));
         }

@@ -55,7 +55,7 @@ pub fn acquire(ctx: &StageContext, network: Network) -> Result<Delivery, Pipelin
             if bytes.len() as u64 > limit {
                 return Err(ProviderError::TooLarge {
                     source_name: source,
-                    size: bytes.len() as u64,
+                    size: Some(bytes.len() as u64),
                     limit,
                 }
                 .into());

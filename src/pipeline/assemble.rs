@@ -28,7 +28,13 @@ pub fn assemble(
         // Lowest priority: the initramfs's own base configs and the user config go over it.
         bases.insert(0, oem);
     }
-    let base = base_config(&bases, network, &ctx.fetch_settings(), state)?;
+    let base = base_config(
+        &bases,
+        network,
+        &ctx.fetch_settings(),
+        ctx.policy.config_limit(),
+        state,
+    )?;
     let mut config = match user {
         // Merging over nothing changes nothing, and would cost two JSON trees of the config.
         Some(user) if base == Config::default() => user,
@@ -212,6 +218,7 @@ fn base_config(
     bases: &[Base],
     network: Network,
     fetch: &FetchSettings,
+    limit: u64,
     state: &mut State,
 ) -> Result<Config, PipelineError> {
     let mut config = Config::default();
@@ -220,10 +227,13 @@ fn base_config(
         let read;
         let bytes = match base {
             Base::File(path) => {
-                read = std::fs::read(path).map_err(|source| PipelineError::BaseDir {
-                    dir: name.clone(),
-                    source,
-                })?;
+                read = match crate::bounded::read(path, limit) {
+                    Ok(crate::bounded::Bounded::Whole(bytes)) => bytes,
+                    Ok(crate::bounded::Bounded::Cut { .. }) => {
+                        return Err(PipelineError::BaseTooLarge { name, limit })
+                    }
+                    Err(source) => return Err(PipelineError::BaseDir { dir: name, source }),
+                };
                 &read
             }
             Base::Oem(bytes) => bytes,

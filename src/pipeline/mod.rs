@@ -32,6 +32,8 @@ pub enum PipelineError {
     Timeout { secs: u64 },
     #[error("reading base configs from {dir} failed: {source}")]
     BaseDir { dir: String, source: std::io::Error },
+    #[error("the base config {name} is larger than the limit of {limit} bytes (raise maxConfigBytes in the trust policy if it is meant to be this big)")]
+    BaseTooLarge { name: String, limit: u64 },
     #[error("refusing Flatcar's OEM base config oem:///{}: the trust policy requires {require} for configs, and the OEM partition is writable and outside the signed chain; move the base config into the initramfs (/usr/lib/kindling/base.d/) or remove it from the OEM partition", crate::flatcar::OEM_BASE_CONFIG)]
     OemBaseRefused { require: &'static str },
     #[error(transparent)]

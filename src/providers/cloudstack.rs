@@ -85,6 +85,8 @@ impl Provider for CloudstackProvider {
     }
 }
 
+const LEASE_LIMIT: u64 = 64 << 10;
+
 /// The DHCP server of the lowest-numbered interface whose lease names one, as a URL host.
 fn dhcp_server(leases: &Path) -> Option<String> {
     let mut files: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir(leases)
@@ -94,8 +96,20 @@ fn dhcp_server(leases: &Path) -> Option<String> {
         .collect();
     files.sort();
     files.into_iter().find_map(|(_, path)| {
-        let text = std::fs::read_to_string(path).ok()?;
-        server_address(&text)
+        // A lease is a few hundred bytes; a file far larger is not one.
+        match crate::bounded::read(&path, LEASE_LIMIT) {
+            Ok(crate::bounded::Bounded::Whole(bytes)) => {
+                server_address(&String::from_utf8_lossy(&bytes))
+            }
+            Ok(crate::bounded::Bounded::Cut { .. }) => {
+                log::warn!(
+                    "skipping {}: larger than {LEASE_LIMIT} bytes, not a networkd lease",
+                    path.display()
+                );
+                None
+            }
+            Err(_) => None,
+        }
     })
 }
 

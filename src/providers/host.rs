@@ -90,6 +90,28 @@ pub fn modprobe(platform: &'static str, module: &str) -> Result<(), ProviderErro
     .map(drop)
 }
 
+/// The config on a device that pads it with NULs to whole records or sectors (a config disk,
+/// a boot FIFO), without the padding, at most `limit` bytes of it. A config that fills the
+/// limit and goes on is too large; NULs after it are padding, however much of it there is,
+/// and are not read.
+pub fn read_padded(path: &Path, limit: u64) -> Result<Vec<u8>, ProviderError> {
+    use crate::bounded::{read, Bounded};
+    match read(path, limit) {
+        Ok(Bounded::Cut { next, .. }) if next != 0 => Err(ProviderError::TooLarge {
+            source_name: path.display().to_string(),
+            size: None,
+            limit,
+        }),
+        Ok(Bounded::Whole(bytes) | Bounded::Cut { head: bytes, .. }) => {
+            Ok(trim_nuls(&bytes).to_vec())
+        }
+        Err(source) => Err(ProviderError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
 /// NUL bytes at both ends are padding, not config: devices hand out fixed-size records.
 pub fn trim_nuls(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
@@ -105,6 +127,36 @@ pub fn is_real_sysfs(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn device(bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("disk");
+        std::fs::write(&path, bytes).expect("disk");
+        (dir, path)
+    }
+
+    #[test]
+    fn a_padded_config_is_read_without_its_padding_however_long_the_device() {
+        let mut bytes = vec![0u8; 3];
+        bytes.extend_from_slice(br#"{"ignition":{"version":"3.4.0"}}"#);
+        bytes.resize(1 << 20, 0);
+        let (_dir, path) = device(&bytes);
+        assert_eq!(
+            read_padded(&path, 4096).expect("read"),
+            br#"{"ignition":{"version":"3.4.0"}}"#
+        );
+    }
+
+    #[test]
+    fn a_padded_config_past_the_limit_is_refused_without_reading_it_whole() {
+        let (_dir, path) = device(&[b' '; 8192]);
+        let err = read_padded(&path, 4096).expect_err("too large").to_string();
+        assert!(
+            err.contains("is larger than the limit of 4096 bytes (raise maxConfigBytes"),
+            "{err}"
+        );
+        assert!(!err.contains("8192"), "the size is not known: {err}");
+    }
 
     #[test]
     fn nuls_are_trimmed_at_both_ends_only() {

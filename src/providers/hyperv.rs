@@ -28,6 +28,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use super::host;
 use super::{Acquired, Environment, Provider, ProviderContext, ProviderError};
+use crate::bounded::Bounded;
 
 const PLATFORM: &str = "hyperv";
 const DEVICE: &str = "/dev/vmbus/hv_kvp";
@@ -160,16 +161,31 @@ fn pool_file(dir: &Path, n: u8) -> PathBuf {
     dir.join(format!(".kvp_pool_{n}"))
 }
 
+/// The most of a pool file that is read: far more records than a VM's key-value pairs.
+const POOL_LIMIT: u64 = (4096 * RECORD) as u64;
+
+fn records(bytes: &[u8]) -> Pool {
+    bytes
+        .chunks_exact(RECORD)
+        .map(|r| (until_nul(&r[..KEY_SIZE]), until_nul(&r[KEY_SIZE..])))
+        .collect()
+}
+
 /// The pools kept by an earlier stage (or hv_kvp_daemon); missing files are empty pools.
 fn load_pools(dir: &Path) -> Vec<Pool> {
     (0..POOLS)
         .map(|n| {
             let path = pool_file(dir, n);
-            match std::fs::read(&path) {
-                Ok(bytes) => bytes
-                    .chunks_exact(RECORD)
-                    .map(|r| (until_nul(&r[..KEY_SIZE]), until_nul(&r[KEY_SIZE..])))
-                    .collect(),
+            match crate::bounded::read(&path, POOL_LIMIT) {
+                Ok(Bounded::Cut { head, .. }) => {
+                    log::warn!(
+                        "{} holds more than {POOL_LIMIT} bytes; only its first {} records are read",
+                        path.display(),
+                        POOL_LIMIT as usize / RECORD
+                    );
+                    records(&head)
+                }
+                Ok(Bounded::Whole(bytes)) => records(&bytes),
                 Err(e) => {
                     if e.kind() != std::io::ErrorKind::NotFound {
                         log::warn!("reading {}: {e}", path.display());

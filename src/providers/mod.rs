@@ -64,10 +64,11 @@ pub enum ProviderError {
     /// Every source of a platform that asks several at once failed.
     #[error("no source of the {platform} config answered:\n{failures}")]
     NoSource { platform: String, failures: String },
-    #[error("the config from {source_name} is {size} bytes, larger than the limit of {limit} bytes (raise maxConfigBytes in the trust policy if it is meant to be this big)")]
+    #[error("the config from {source_name} is {}larger than the limit of {limit} bytes (raise maxConfigBytes in the trust policy if it is meant to be this big)", size.map(|s| format!("{s} bytes, ")).unwrap_or_default())]
     TooLarge {
         source_name: String,
-        size: u64,
+        /// Unknown for a device or a FIFO, which is not read past the limit.
+        size: Option<u64>,
         limit: u64,
     },
     /// A guest interface (a hypervisor tool, a device) could not give the config.
@@ -336,32 +337,38 @@ impl Provider for NoConfig {
 /// Reads a local file that may be absent: absent is "no config". At most `limit` bytes are
 /// taken in: a larger file is refused without reading it all into memory.
 fn read_optional(path: &std::path::Path, limit: u64) -> Result<Acquired, ProviderError> {
-    use std::io::Read;
-    let read_error = |source| ProviderError::Read {
-        path: path.to_owned(),
-        source,
-    };
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Acquired::NoConfig),
-        Err(e) => return Err(read_error(e)),
-    };
-    let declared = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > limit {
-        return Err(ProviderError::TooLarge {
-            source_name: path.display().to_string(),
-            size: declared.max(bytes.len() as u64),
-            limit,
-        });
+    match read_limited(path, limit) {
+        Ok(bytes) => Ok(Acquired::Config {
+            bytes,
+            detached_signature: None,
+        }),
+        Err(ProviderError::Read { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(Acquired::NoConfig)
+        }
+        Err(e) => Err(e),
     }
-    Ok(Acquired::Config {
-        bytes,
-        detached_signature: None,
-    })
+}
+
+/// The bytes of a local config source, at most `limit`: a larger one is refused without
+/// being read whole.
+fn read_limited(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, ProviderError> {
+    match crate::bounded::read(path, limit) {
+        Ok(crate::bounded::Bounded::Whole(bytes)) => Ok(bytes),
+        Ok(crate::bounded::Bounded::Cut { .. }) => Err(ProviderError::TooLarge {
+            source_name: path.display().to_string(),
+            size: std::fs::metadata(path)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len()),
+            limit,
+        }),
+        Err(source) => Err(ProviderError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -25,12 +25,13 @@ impl BlueFieldProvider {
 }
 
 impl Provider for BlueFieldProvider {
-    fn acquire(&self, _: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
+    fn acquire(&self, cx: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
         host::load_module(PLATFORM, &self.env, "mlxbf_bootctl", None)?;
         // A FIFO that is missing, unreadable or empty holds no config; the rest is padded
         // with NUL bytes.
-        let bytes = match std::fs::read(&self.bootfifo) {
-            Ok(bytes) => host::trim_nuls(&bytes).to_vec(),
+        let bytes = match host::read_padded(&self.bootfifo, cx.limit) {
+            Ok(bytes) => bytes,
+            Err(e @ ProviderError::TooLarge { .. }) => return Err(e),
             Err(e) => {
                 log::info!("no config in {}: {e}", self.bootfifo.display());
                 Vec::new()

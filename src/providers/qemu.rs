@@ -4,7 +4,7 @@
 //! (`-drive if=none,id=ign,format=raw,file=config.ign,readonly=on
 //! -device virtio-blk,serial=ignition,drive=ign`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::host;
@@ -32,7 +32,7 @@ impl QemuProvider {
         }
     }
 
-    fn read_virtio_disk(&self) -> Result<Acquired, ProviderError> {
+    fn read_virtio_disk(&self, limit: u64) -> Result<Acquired, ProviderError> {
         host::load_module(
             PLATFORM,
             &self.env,
@@ -41,20 +41,13 @@ impl QemuProvider {
         )?;
         let started = Instant::now();
         loop {
-            match std::fs::read(VIRTIO_DISK) {
-                Ok(bytes) => {
-                    // The disk is padded to whole sectors.
-                    let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-                    return Ok(Acquired::Config {
-                        bytes: bytes[..end].to_vec(),
+            match host::read_padded(Path::new(VIRTIO_DISK), limit) {
+                Err(ProviderError::Read { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound => {}
+                found => {
+                    return found.map(|bytes| Acquired::Config {
+                        bytes,
                         detached_signature: None,
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => {
-                    return Err(ProviderError::Read {
-                        path: VIRTIO_DISK.into(),
-                        source,
                     })
                 }
             }
@@ -79,7 +72,7 @@ impl Provider for QemuProvider {
             target_arch = "s390x",
             all(target_arch = "powerpc64", target_endian = "little")
         )) {
-            return self.read_virtio_disk();
+            return self.read_virtio_disk(cx.limit);
         }
         host::load_module(
             PLATFORM,

@@ -27,8 +27,8 @@ const VALUE: &[u8] = b"Value: ";
 pub struct VirtualBoxProvider;
 
 impl Provider for VirtualBoxProvider {
-    fn acquire(&self, _: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
-        if let Some(encoding) = property(ENCODING)?.filter(|e| !e.is_empty()) {
+    fn acquire(&self, cx: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
+        if let Some(encoding) = property(ENCODING, SMALL_VALUE)?.filter(|e| !e.is_empty()) {
             return Err(host::error(
                 PLATFORM,
                 format!(
@@ -37,13 +37,15 @@ impl Provider for VirtualBoxProvider {
                 ),
             ));
         }
-        Ok(match property(CONFIG)? {
-            Some(bytes) if !bytes.is_empty() => Acquired::Config {
-                bytes,
-                detached_signature: None,
+        Ok(
+            match property(CONFIG, cx.limit.saturating_add(SMALL_VALUE))? {
+                Some(bytes) if !bytes.is_empty() => Acquired::Config {
+                    bytes,
+                    detached_signature: None,
+                },
+                _ => Acquired::NoConfig,
             },
-            _ => Acquired::NoConfig,
-        })
+        )
     }
 
     fn describe(&self) -> String {
@@ -51,14 +53,16 @@ impl Provider for VirtualBoxProvider {
     }
 }
 
-/// A guest property's value, or `None` when it is not set.
-fn property(name: &str) -> Result<Option<Vec<u8>>, ProviderError> {
-    let cmd = Cmd::new(format!("reading guest property {name}"), VBOXCONTROL).args([
-        "--nologo",
-        "guestproperty",
-        "get",
-        name,
-    ]);
+/// The most output for a property that is a word (the encoding), and the room
+/// `Value: ` and the newline take around a property's value.
+const SMALL_VALUE: u64 = 4 << 10;
+
+/// A guest property's value, or `None` when it is not set. The tool may print at most `max`
+/// bytes.
+fn property(name: &str, max: u64) -> Result<Option<Vec<u8>>, ProviderError> {
+    let cmd = Cmd::new(format!("reading guest property {name}"), VBOXCONTROL)
+        .args(["--nologo", "guestproperty", "get", name])
+        .max_stdout(max);
     let out = match host::run(PLATFORM, cmd, MISSING) {
         Ok(out) => out.stdout,
         Err(ToolFailure::Failed(CommandError::Failed { stdout, .. }))
@@ -67,6 +71,10 @@ fn property(name: &str) -> Result<Option<Vec<u8>>, ProviderError> {
             return Ok(None)
         }
         Err(ToolFailure::Missing(e)) => return Err(e),
+        Err(ToolFailure::Failed(e @ CommandError::TooMuchOutput { .. })) => return Err(host::error(
+            PLATFORM,
+            format!("{e} (a config larger than maxConfigBytes in the trust policy is refused: raise maxConfigBytes if the config is meant to be this big)"),
+        )),
         Err(ToolFailure::Failed(e)) => return Err(host::error(
             PLATFORM,
             format!("{e}\n(VBoxControl fails like this outside a VirtualBox VM, or when the vboxguest driver is not loaded)"),

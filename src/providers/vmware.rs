@@ -32,7 +32,7 @@ pub struct VmwareProvider;
 
 impl Provider for VmwareProvider {
     fn acquire(&self, cx: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
-        let ovf = match info_get(OVFENV) {
+        let ovf = match info_get(OVFENV, encoded_limit(cx.limit)) {
             Ok(Some(xml)) => match ovf_properties(&String::from_utf8_lossy(&xml)) {
                 Ok(props) => props,
                 Err(reason) => {
@@ -53,11 +53,11 @@ impl Provider for VmwareProvider {
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.clone().into_bytes())
         };
-        let data = info_get(DATA)
+        let data = info_get(DATA, encoded_limit(cx.limit))
             .map_err(fatal)?
             .or_else(|| ovf_value(DATA))
             .unwrap_or_default();
-        let encoding = info_get(ENCODING)
+        let encoding = info_get(ENCODING, SMALL_VALUE)
             .map_err(fatal)?
             .or_else(|| ovf_value(ENCODING))
             .unwrap_or_default();
@@ -85,9 +85,22 @@ impl Provider for VmwareProvider {
     }
 }
 
+/// The most output a guestinfo value holding the config may have: base64 makes 4 bytes of
+/// 3, and the OVF environment wraps the value in XML.
+fn encoded_limit(config_limit: u64) -> u64 {
+    config_limit.saturating_mul(2).saturating_add(64 << 10)
+}
+
+/// The most output a guestinfo value that is a word (the encoding) may have.
+const SMALL_VALUE: u64 = 4 << 10;
+
 fn fatal(failure: ToolFailure) -> ProviderError {
     match failure {
         ToolFailure::Missing(e) => e,
+        ToolFailure::Failed(e @ crate::command::CommandError::TooMuchOutput { .. }) => host::error(
+            PLATFORM,
+            format!("{e} (a config larger than maxConfigBytes in the trust policy is refused: raise maxConfigBytes if the config is meant to be this big)"),
+        ),
         ToolFailure::Failed(e) => host::error(
             PLATFORM,
             format!("{e}\n(vmware-rpctool fails like this outside a VMware VM, or when the VM's tools channel is disabled)"),
@@ -97,8 +110,10 @@ fn fatal(failure: ToolFailure) -> ProviderError {
 
 /// A guestinfo variable, or `None` when it is not set. The tool prints the value and a
 /// newline; the newline is not part of the value.
-fn info_get(key: &str) -> Result<Option<Vec<u8>>, ToolFailure> {
-    let cmd = Cmd::new(format!("reading {key}"), RPCTOOL).arg(format!("info-get {key}"));
+fn info_get(key: &str, max: u64) -> Result<Option<Vec<u8>>, ToolFailure> {
+    let cmd = Cmd::new(format!("reading {key}"), RPCTOOL)
+        .arg(format!("info-get {key}"))
+        .max_stdout(max);
     match host::run(PLATFORM, cmd, MISSING) {
         Ok(out) => {
             let mut value = out.stdout;

@@ -13,11 +13,14 @@ const MISSING: &str = "Kindling reads the z/VM reader with s390-tools (vmur, chc
     cio_ignore): install s390-tools on the host that builds the initramfs and rebuild the \
     initramfs (the kindling dracut module includes them when the host has them)";
 
+/// The most `vmur li` may print: a reader listing is a line per spool file.
+const LISTING_LIMIT: u64 = 1 << 20;
+
 #[derive(Debug)]
 pub struct ZvmProvider;
 
 impl Provider for ZvmProvider {
-    fn acquire(&self, _: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
+    fn acquire(&self, cx: &ProviderContext<'_>) -> Result<Acquired, ProviderError> {
         host::modprobe(PLATFORM, "vmur")?;
         bring_reader_online()?;
         host::run_or_fail(
@@ -27,7 +30,9 @@ impl Provider for ZvmProvider {
         )?;
         let list = host::run_or_fail(
             PLATFORM,
-            Cmd::new("listing the z/VM reader", "vmur").arg("li"),
+            Cmd::new("listing the z/VM reader", "vmur")
+                .arg("li")
+                .max_stdout(LISTING_LIMIT),
             MISSING,
         )?;
         let Some(file) = first_ign(&String::from_utf8_lossy(&list.stdout)) else {
@@ -43,12 +48,7 @@ impl Provider for ZvmProvider {
                 .arg(&target),
             MISSING,
         )
-        .and_then(|_| {
-            std::fs::read(&target).map_err(|source| ProviderError::Read {
-                path: target.clone(),
-                source,
-            })
-        });
+        .and_then(|_| super::read_limited(&target, cx.limit));
         match read {
             Ok(bytes) => {
                 let bytes = host::trim_nuls(&bytes).to_vec();
@@ -60,6 +60,7 @@ impl Provider for ZvmProvider {
                     detached_signature: None,
                 })
             }
+            Err(e @ ProviderError::TooLarge { .. }) => Err(e),
             // A spool file that cannot be received is no config, as in Ignition.
             Err(e) => {
                 log::warn!("{e}; continuing without a config");

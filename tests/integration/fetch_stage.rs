@@ -342,6 +342,30 @@ fn base_configs_go_under_the_user_config() {
 }
 
 #[test]
+fn a_base_config_over_the_limit_is_refused_naming_it() {
+    let env = Env::new("kindling.platform.id=file");
+    env.trust(Some(r#"{"maxConfigBytes": 64}"#), &[]);
+    std::fs::create_dir_all(env.config_dir("usr").join("base.d")).expect("base.d");
+    let big = format!(
+        r#"{{"ignition":{{"version":"3.0.0"}},"storage":{{"files":[{{"path":"/etc/{}"}}]}}}}"#,
+        "x".repeat(100)
+    );
+    std::fs::write(env.config_dir("usr").join("base.d/10-big.json"), big).expect("base");
+    std::fs::write(env.path("user.ign"), r#"{"ignition":{"version":"3.0.0"}}"#).expect("cfg");
+    let out = env.stage(
+        "fetch-offline",
+        &[("KINDLING_CONFIG_FILE", &env.path("user.ign"))],
+    );
+    assert_fails(&out, "10-big.json is larger than the limit of 64 bytes");
+    assert!(
+        stderr(&out).contains("raise maxConfigBytes"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.run_dir().join("config.json").exists());
+}
+
+#[test]
 fn secrets_stay_out_of_errors() {
     let env = Env::new("kindling.platform.id=file");
     let cfg = r#"{"ignition":{"version":"3.3.0","config":{"merge":[{"source":"data:,%7Bnot-json-s3cret","verification":{}}]}}}"#;

@@ -526,3 +526,15 @@ fn the_quench_script_fails_when_the_flag_is_not_there() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_oem_config_over_the_limit_is_refused_without_reading_it_whole() {
+    let env = Env::new("flatcar.first_boot=detected flatcar.oem.id=qemu");
+    env.trust(Some(r#"{"maxConfigBytes": 64}"#), &[]);
+    let vars = oem_vars(&env);
+    put(&env.path("oem/config.ign"), &" ".repeat(4096));
+    let out = run(&env, "fetch-offline", &vars, &[]);
+    assert_fails(&out, "oem:///config.ign");
+    assert!(stderr(&out).contains("64 bytes"), "{}", stderr(&out));
+    assert!(!env.run_dir().join("config.json").exists());
+}

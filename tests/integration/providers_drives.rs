@@ -687,6 +687,10 @@ fn cloudstack_asks_the_dhcp_server_named_in_the_networkd_lease() {
         "# This is private data. Do not parse.\nADDRESS=10.1.1.23\n",
     )
     .expect("lease without a server");
+    // Not a lease: far larger than one, so it is skipped unread, whatever it ends with.
+    let mut huge = "#".repeat(100 << 10);
+    huge.push_str("\nSERVER_ADDRESS=127.0.0.9\n");
+    std::fs::write(run.env.path("leases/0"), huge).expect("huge lease");
     std::fs::write(
         run.env.path("leases/2"),
         format!("# This is private data. Do not parse.\nADDRESS=10.1.1.23\nNETMASK=255.255.255.0\nROUTER=10.1.1.1\nSERVER_ADDRESS={server}\nT1=1800\n"),
@@ -696,6 +700,11 @@ fn cloudstack_asks_the_dhcp_server_named_in_the_networkd_lease() {
     assert_ok(&out);
     assert_eq!(files(&run.config()), ["/etc/meta"]);
     assert!(stderr(&out).contains(&format!("the metadata server is the DHCP server, {server}")));
+    assert!(
+        stderr(&out).contains("leases/0: larger than 65536 bytes, not a networkd lease"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(
         meta.requests()
             .iter()

@@ -775,3 +775,91 @@ fn qemu_loads_no_module_for_a_stand_in_sysfs() {
     assert_no_config(&env);
     assert_eq!(calls(&env), "");
 }
+
+// ---- limits on what the guest interfaces hand over ------------------------------------
+
+/// A policy with a small config limit, so floods are cut early.
+const SMALL_LIMIT: &str = r#"{"maxConfigBytes": 2048}"#;
+
+#[test]
+fn a_guest_tool_flooding_its_output_is_stopped_and_named() {
+    for (platform, tool, unset, needle) in [
+        (
+            "vmware",
+            "vmware-rpctool",
+            "echo 'No value found' >&2",
+            "`vmware-rpctool 'info-get guestinfo.ignition.config.data'` wrote more than 69632 bytes",
+        ),
+        (
+            "virtualbox",
+            "VBoxControl",
+            "echo 'No value set!'",
+            "`VBoxControl --nologo guestproperty get /Ignition/Config` wrote more than 6144 bytes",
+        ),
+    ] {
+        let env = Env::new(&format!("kindling.firstboot kindling.platform.id={platform}"));
+        env.trust(Some(SMALL_LIMIT), &[]);
+        // Answers every question with an endless stream, as a broken or hostile tool might.
+        let script = format!("case \"$*\" in *ncoding*) {unset}; exit 1;; esac; exec yes");
+        let path = tools(&env, &[(tool, &script)]);
+        let started = std::time::Instant::now();
+        let out = env.stage("fetch-offline", &[("PATH", &path)]);
+        assert_fails(&out, needle);
+        assert!(
+            stderr(&out).contains("raise maxConfigBytes if the config is meant to be this big"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        assert!(!env.run_dir().join("config.json").exists());
+    }
+}
+
+#[test]
+fn zvm_refuses_a_flooding_listing_and_a_spool_file_over_the_limit() {
+    let env = Env::new("kindling.firstboot kindling.platform.id=zvm");
+    let path = zvm(&env, VMUR_LIST);
+    tools(
+        &env,
+        &[(
+            "vmur",
+            "exec yes 'ORIGINID FILE CLASS RECORDS CPY HOLD DATE  TIME     NAME      TYPE DIST'",
+        )],
+    );
+    let out = env.stage("fetch-offline", &[("PATH", &path)]);
+    assert_fails(
+        &out,
+        "`vmur li` wrote more than 1048576 bytes to standard output",
+    );
+
+    let env = Env::new("kindling.firstboot kindling.platform.id=zvm");
+    env.trust(Some(SMALL_LIMIT), &[]);
+    let path = zvm(&env, VMUR_LIST);
+    std::fs::write(env.path("spool-0464"), vec![b' '; 4096]).expect("spool");
+    let out = env.stage("fetch-offline", &[("PATH", &path)]);
+    assert_fails(&out, "is 4096 bytes, larger than the limit of 2048 bytes");
+    assert!(!env.run_dir().join("config.json").exists());
+}
+
+#[test]
+fn nvidiabluefield_refuses_a_fifo_over_the_limit_but_not_its_padding() {
+    let env = Env::new("kindling.firstboot kindling.platform.id=nvidiabluefield");
+    env.trust(Some(SMALL_LIMIT), &[]);
+    let dev = env.path("sys/bus/platform/devices/MLNXBF04:00");
+    std::fs::create_dir_all(&dev).expect("sysfs");
+    let mut fifo = CFG.as_bytes().to_vec();
+    fifo.resize(1 << 20, 0);
+    std::fs::write(dev.join("bootfifo"), &fifo).expect("bootfifo");
+    assert_ok(&env.stage("fetch-offline", &[]));
+    assert_config(&env);
+
+    let env = Env::new("kindling.firstboot kindling.platform.id=nvidiabluefield");
+    env.trust(Some(SMALL_LIMIT), &[]);
+    std::fs::create_dir_all(&dev).expect("sysfs");
+    let dev = env.path("sys/bus/platform/devices/MLNXBF04:00");
+    std::fs::create_dir_all(&dev).expect("sysfs");
+    std::fs::write(dev.join("bootfifo"), vec![b' '; 4096]).expect("bootfifo");
+    let out = env.stage("fetch-offline", &[]);
+    assert_fails(&out, "bootfifo is larger than the limit of 2048 bytes");
+    assert!(!env.run_dir().join("config.json").exists());
+}

@@ -117,7 +117,7 @@ fn is_enabled(root: &Root, name: &str) -> Result<bool, FilesError> {
             log::info!("{name} is not enabled; no disable preset for it");
             Ok(false)
         }
-        Err(e @ CommandError::Spawn { .. }) => Err(e.into()),
+        Err(e @ (CommandError::Spawn { .. } | CommandError::TooMuchOutput { .. })) => Err(e.into()),
     }
 }
 

@@ -1,7 +1,7 @@
-//! Disk images: sparse copies, and reading files out of an ext4 image with debugfs, so that
-//! nothing is mounted (no loop devices needed).
+//! Disk images: sparse copies, small ext4 images made from files, and reading files out of an
+//! ext4 image with debugfs, so that nothing is mounted (no loop devices needed).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Copies `from` to `to`, keeping holes (the root image is 1 GiB, mostly empty).
@@ -65,4 +65,28 @@ pub fn mode(image: &Path, path: &str) -> Option<u32> {
     let after = text.split("Mode:").nth(1)?;
     let mode = after.split_whitespace().next()?;
     u32::from_str_radix(mode, 8).ok().map(|m| m & 0o7777)
+}
+
+/// An 8 MiB ext4 image labelled `label` holding `files`, in `dir`.
+pub fn ext4_image(dir: &Path, label: &str, files: &[(&str, &str)]) -> PathBuf {
+    let src = dir.join(format!("{label}-files"));
+    for (name, text) in files {
+        let path = src.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(&path, text).expect("write");
+    }
+    let image = dir.join(format!("{label}.img"));
+    let mkfs = Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-L", label, "-d"])
+        .arg(&src)
+        .arg(&image)
+        .arg("8M")
+        .output()
+        .expect("running mkfs.ext4");
+    assert!(
+        mkfs.status.success(),
+        "mkfs.ext4 failed: {}",
+        String::from_utf8_lossy(&mkfs.stderr)
+    );
+    image
 }

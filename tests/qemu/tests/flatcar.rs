@@ -3,9 +3,6 @@
 //! (a second disk labelled OEM) whose base/base.ign goes under the config, and an EFI system
 //! partition (a third disk labelled EFI-SYSTEM) whose first-boot flag goes once provisioned.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use kindling_qemu_tests::vm::Vm;
 use kindling_qemu_tests::{disk, fixture, run_dir, setup};
 
@@ -19,10 +16,10 @@ fn a_2x_config_provisions_with_flatcar_first_boot_and_oem_id_qemu() {
     let root = dir.join("disk.img");
     disk::copy_image(&setup.root_image, &root);
 
-    let oem = ext4_image(&dir, "OEM", &[("base/base.ign", OEM_BASE)]);
+    let oem = disk::ext4_image(&dir, "OEM", &[("base/base.ign", OEM_BASE)]);
     // (ext4 rather than vfat, so that debugfs can look at it afterwards; the script mounts
     // whatever the partition holds.)
-    let esp = ext4_image(
+    let esp = disk::ext4_image(
         &dir,
         "EFI-SYSTEM",
         &[
@@ -69,28 +66,4 @@ fn a_2x_config_provisions_with_flatcar_first_boot_and_oem_id_qemu() {
         "flatcar/first_boot should be gone from the EFI system partition"
     );
     assert!(disk::exists(&esp, "/flatcar/grub/grub.cfg"));
-}
-
-/// An 8 MiB ext4 image labelled `label` holding `files`.
-fn ext4_image(dir: &Path, label: &str, files: &[(&str, &str)]) -> PathBuf {
-    let src = dir.join(format!("{label}-files"));
-    for (name, text) in files {
-        let path = src.join(name);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
-        std::fs::write(&path, text).expect("write");
-    }
-    let image = dir.join(format!("{label}.img"));
-    let mkfs = Command::new("mkfs.ext4")
-        .args(["-q", "-F", "-L", label, "-d"])
-        .arg(&src)
-        .arg(&image)
-        .arg("8M")
-        .output()
-        .expect("running mkfs.ext4");
-    assert!(
-        mkfs.status.success(),
-        "mkfs.ext4 failed: {}",
-        String::from_utf8_lossy(&mkfs.stderr)
-    );
-    image
 }
