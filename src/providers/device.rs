@@ -99,7 +99,7 @@ impl Provider for DeviceProvider {
     }
 
     fn describe(&self) -> String {
-        format!("{} on the device labelled {:?}", self.path, self.label)
+        format!("{} on the device labelled {}", self.path, self.label)
     }
 }
 

@@ -914,7 +914,7 @@ fn the_config_is_read_from_the_labelled_device_on_metal_in_fetch_offline() {
     assert_unmounted(&out, &disk, 1);
     assert_eq!(
         state(&run)["source"],
-        "/provision/config.ign on the device labelled \"KCONFIG\""
+        "/provision/config.ign on the device labelled KCONFIG"
     );
 }
 

@@ -28,9 +28,7 @@ fn metal_reads_its_config_from_a_labelled_device() {
     boot.assert_contains("mounting the device labelled \"KCONFIG\"");
     boot.assert_contains("kindling-fetch.service - Kindling (fetch) was skipped");
     boot.assert_proof("message=written by Kindling");
-    boot.assert_proof(
-        "\"source\": \"/provision/config.ign on the device labelled \\\"KCONFIG\\\"\"",
-    );
+    boot.assert_proof("\"source\": \"/provision/config.ign on the device labelled KCONFIG\"");
     boot.assert_proof("user=uid=1000(core) gid=1000(core) groups=1000(core),1500(kindlers)");
     boot.assert_proof("enabled=enabled");
     assert_eq!(
