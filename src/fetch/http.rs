@@ -16,11 +16,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
 use super::redact::redact;
+use super::retry::{Attempt, Retries};
 use super::{FetchError, FetchSettings, Fetcher};
 
 const MAX_REDIRECTS: usize = 10;
-pub(super) const FIRST_BACKOFF: Duration = Duration::from_millis(200);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Without `httpTotal`, retrying stops after this long.
 pub const DEFAULT_RETRY_WINDOW: Duration = Duration::from_secs(300);
 /// Without `httpTotal`, one resource (retries and body) may take this long in all. Ignition
@@ -156,54 +155,36 @@ pub(super) fn retrying(
     mut send: impl FnMut() -> Result<Response, Hop>,
 ) -> Result<Response, FetchError> {
     let total = Total::of(settings);
-    let deadline = started + total.retry_window();
-    let mut backoff = FIRST_BACKOFF;
-    let mut attempt = 1;
-    loop {
-        let mut wait = None;
-        let retry_reason = match send() {
-            Err(Hop::Fatal(e)) => return Err(e),
-            Err(Hop::Permanent(reason)) => {
-                return Err(FetchError::Transport {
-                    url: shown.to_owned(),
-                    reason: format!(
-                        "{reason}; not retried (attempt {attempt}), since trying again cannot help"
-                    ),
-                })
-            }
-            Err(Hop::Retry(reason)) => reason,
-            Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
-                // Rate limited: worth another try, after the server's Retry-After if it
-                // gives one.
-                wait = super::request::retry_after(resp.headers());
-                match wait {
-                    Some(d) => format!("HTTP 429 Too Many Requests, Retry-After {} s", d.as_secs()),
-                    None => "HTTP 429 Too Many Requests".to_owned(),
-                }
-            }
-            Ok(resp) if is_final(resp.status()) => return Ok(resp),
-            Ok(resp) => format!("HTTP {}", resp.status().as_u16()),
-        };
-        let now = Instant::now();
-        let delay = wait.unwrap_or_else(|| jitter(backoff));
-        if now + delay > deadline {
-            return Err(FetchError::Transport {
-                url: shown.to_owned(),
-                reason: format!(
-                    "{retry_reason}; gave up after {attempt} attempts in {:.1} s ({}; set ignition.timeouts.httpTotal to allow more time)",
-                    started.elapsed().as_secs_f64(),
-                    total.describe_retry(),
-                ),
-            });
+    let retries = Retries {
+        shown,
+        doing: "fetching",
+        started,
+        deadline: started + total.retry_window(),
+        hint: Some(format!(
+            "{}; set ignition.timeouts.httpTotal to allow more time",
+            total.describe_retry()
+        )),
+    };
+    retries.run(|| match send() {
+        Err(Hop::Fatal(e)) => Err(e),
+        Err(Hop::Permanent(reason)) => Ok(Attempt::Permanent(reason)),
+        Err(Hop::Retry(reason)) => Ok(Attempt::Retry { reason, wait: None }),
+        Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
+            // Rate limited: worth another try, after the server's Retry-After if it gives
+            // one.
+            let wait = super::request::retry_after(resp.headers());
+            let reason = match wait {
+                Some(d) => format!("HTTP 429 Too Many Requests, Retry-After {} s", d.as_secs()),
+                None => "HTTP 429 Too Many Requests".to_owned(),
+            };
+            Ok(Attempt::Retry { reason, wait })
         }
-        log::warn!(
-            "fetching {shown}: {retry_reason}; retrying in {} ms (attempt {attempt})",
-            delay.as_millis()
-        );
-        std::thread::sleep(delay);
-        backoff = backoff_after(backoff);
-        attempt += 1;
-    }
+        Ok(resp) if is_final(resp.status()) => Ok(Attempt::Done(resp)),
+        Ok(resp) => Ok(Attempt::Retry {
+            reason: format!("HTTP {}", resp.status().as_u16()),
+            wait: None,
+        }),
+    })
 }
 
 /// The body of a successful response as a reader that enforces the overall deadline and
@@ -281,19 +262,6 @@ pub(super) fn error_body(resp: Response) -> Vec<u8> {
     let mut buf = Vec::new();
     let _ = resp.take(16 * 1024).read_to_end(&mut buf);
     buf
-}
-
-/// The next backoff: doubled, up to the cap.
-pub(super) fn backoff_after(d: Duration) -> Duration {
-    (d * 2).min(MAX_BACKOFF)
-}
-
-/// Up to a quarter less than `d`, so that many machines booting at once spread out.
-pub(super) fn jitter(d: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |t| t.subsec_nanos());
-    d - d.mul_f64(f64::from(nanos % 1000) / 4000.0)
 }
 
 /// The time budget of one resource, from `ignition.timeouts.httpTotal`.

@@ -12,6 +12,7 @@ pub mod imds;
 pub mod oem;
 pub mod redact;
 pub mod request;
+mod retry;
 mod s3;
 pub mod s3_location;
 mod tftp;

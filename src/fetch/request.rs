@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::Method;
 
-use super::http::{backoff_after, jitter, FIRST_BACKOFF};
 use super::redact::redact;
+use super::retry::{Attempt, Retries};
 use super::{FetchError, Fetcher};
 
 /// One request, retried until it gets an answer the caller wants to see.
@@ -51,67 +51,53 @@ impl Fetcher {
         let headers = header_map(req.headers, &shown)?;
         let client = self.http_client(req.url.starts_with("https:"))?;
         let started = Instant::now();
-        let mut backoff = FIRST_BACKOFF;
-        let mut attempt = 1u32;
-        loop {
+        let retries = Retries {
+            shown: &shown,
+            doing: req.method.as_str(),
+            started,
+            deadline: started + req.budget,
+            hint: None,
+        };
+        retries.run(|| {
             let mut builder = client
                 .request(req.method.clone(), req.url)
                 .headers(headers.clone());
             if let Some(body) = req.body {
                 builder = builder.body(body.to_vec());
             }
-            let mut wait = None;
-            let reason = match builder.send() {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    if !(resp.status().is_server_error() || req.retry.contains(&status)) {
-                        let headers = resp.headers().clone();
-                        let body = if req.method == Method::HEAD {
-                            Vec::new()
-                        } else {
-                            read_limited(resp, req.limit, &shown)?
-                        };
-                        return Ok(Answer {
-                            status,
-                            headers,
-                            body,
-                        });
-                    }
-                    wait = retry_after(resp.headers());
-                    format!("HTTP {status}")
+            let resp = match builder.send() {
+                Ok(resp) => resp,
+                Err(e) => {
+                    return Ok(match super::http::permanent(&e) {
+                        Some(why) => {
+                            Attempt::Permanent(format!("{}: {why}", super::http::describe(e)))
+                        }
+                        None => Attempt::Retry {
+                            reason: super::http::describe(e),
+                            wait: None,
+                        },
+                    })
                 }
-                Err(e) => match super::http::permanent(&e) {
-                    Some(why) => {
-                        return Err(FetchError::Transport {
-                            url: shown,
-                            reason: format!(
-                                "{}: {why}; not retried (attempt {attempt}), since trying again cannot help",
-                                super::http::describe(e)
-                            ),
-                        })
-                    }
-                    None => super::http::describe(e),
-                },
             };
-            let delay = wait.unwrap_or_else(|| jitter(backoff));
-            if started.elapsed() + delay > req.budget {
-                return Err(FetchError::Transport {
-                    url: shown,
-                    reason: format!(
-                        "{reason}; gave up after {attempt} attempts in {:.1} s",
-                        started.elapsed().as_secs_f64()
-                    ),
+            let status = resp.status().as_u16();
+            if resp.status().is_server_error() || req.retry.contains(&status) {
+                return Ok(Attempt::Retry {
+                    reason: format!("HTTP {status}"),
+                    wait: retry_after(resp.headers()),
                 });
             }
-            log::warn!(
-                "{} {shown}: {reason}; retrying in {} ms (attempt {attempt})",
-                req.method,
-                delay.as_millis()
-            );
-            std::thread::sleep(delay);
-            backoff = backoff_after(backoff);
-            attempt += 1;
-        }
+            let headers = resp.headers().clone();
+            let body = if req.method == Method::HEAD {
+                Vec::new()
+            } else {
+                read_limited(resp, req.limit, &shown)?
+            };
+            Ok(Attempt::Done(Answer {
+                status,
+                headers,
+                body,
+            }))
+        })
     }
 }
 
