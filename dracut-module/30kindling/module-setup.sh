@@ -79,7 +79,14 @@ installkernel() {
     # hyperv (the KVP device), applehv (vsock), qemu on s390x/ppc64le (virtio-blk), zvm (the
     # reader), nvidiabluefield (the boot FIFO), virtualbox (VBoxControl's driver).
     hostonly='' instmods hv_utils vsock vmw_vsock_virtio_transport virtio_blk vmur mlxbf_bootctl vboxguest
-    hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear dm_mod dm_crypt =crypto
+    hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear dm_mod dm_crypt
+    # The ciphers and hashes LUKS volumes use: cryptsetup's default (aes-xts-plain64 with
+    # sha256; argon2 runs in user space), the usual alternatives (cbc-essiv, serpent,
+    # twofish, sha1, sha512), the AF_ALG sockets cryptsetup reaches the kernel's crypto
+    # through, and the random generators dm-crypt seeds from. Not all of crypto/: that
+    # carries the self-test module tcrypt and compressors and ciphers no LUKS volume uses.
+    hostonly='' instmods af_alg algif_skcipher algif_hash drbg jitterentropy_rng \
+        aes xts cbc ecb essiv sha1 sha256 sha512 serpent twofish
     # The TPM: measured configs and clevis tpm2 bindings.
     hostonly='' instmods =drivers/char/tpm
     # Config drives and OVF CD-ROMs (openstack, cloudstack, nutanix, powervs, kubevirt,
