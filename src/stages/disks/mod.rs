@@ -46,11 +46,65 @@ struct Summary {
 
 pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
     let config = runtime::read_config(&ctx.run_dir)?;
-    let storage = &config.storage;
     if let Some(reason) = super::plan::Stage::Disks.idle_reason(&config) {
         log::info!("disks: nothing to do: {reason}");
         return Ok(());
     }
+    // Before any device is touched: a marker left by an attempt that never finished.
+    let marker_path = crate::rundir::attempt(&ctx.run_dir, "disks");
+    let marker = crate::attempt::Marker::after(std::fs::read(&marker_path).ok().as_deref());
+    marker.warn("disks", &marker_path.display().to_string());
+    std::fs::create_dir_all(marker_path.parent().unwrap_or(&ctx.run_dir))
+        .and_then(|()| crate::atomic::write(&marker_path, &marker.to_json(), 0o600))
+        .map_err(|e| {
+            DiskError::at(
+                "disks",
+                format!(
+                    "cannot write the attempt marker {}: {e}; is the run directory writable?",
+                    marker_path.display()
+                ),
+            )
+        })?;
+    let result = apply(ctx, &config, timeout);
+    if result.is_err() {
+        // The next attempt says that this one failed rather than was interrupted.
+        let mut failed = marker.clone();
+        failed.failed = true;
+        if let Err(e) = crate::atomic::write(&marker_path, &failed.to_json(), 0o600) {
+            log::warn!(
+                "disks: could not mark the attempt as failed in {}: {e}",
+                marker_path.display()
+            );
+        }
+    }
+    match (result, marker.previous()) {
+        (Ok(()), _) => {
+            crate::report::record_attempt(&ctx.run_dir, "disks", &marker.record());
+            // Last: a marker still there means this attempt did not finish.
+            if let Err(e) = std::fs::remove_file(&marker_path) {
+                log::warn!(
+                    "disks: could not remove the attempt marker {}: {e}",
+                    marker_path.display()
+                );
+            }
+            Ok(())
+        }
+        (Err(e), Some(earlier)) => Err(DiskError::AfterUnfinished {
+            stage: "disks",
+            attempt: marker.attempt,
+            earlier: earlier.clone(),
+            source: Box::new(e),
+        }),
+        (Err(e), None) => Err(e),
+    }
+}
+
+fn apply(
+    ctx: &StageContext,
+    config: &kindling_spec::types::Config,
+    timeout: Duration,
+) -> Result<(), DiskError> {
+    let storage = &config.storage;
     let mut summary = Summary::default();
 
     for (i, disk) in storage.disks.iter().enumerate() {

@@ -76,11 +76,13 @@ pub fn apply(
     root: &Root,
     passwd: &Passwd,
     layout: SshKeyLayout,
+    resumed: bool,
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
     check_names(passwd)?;
     if !passwd.users.is_empty() || !passwd.groups.is_empty() {
         check_account_files(root)?;
+        let _ = resumed;
     }
     for group in &passwd.groups {
         ensure_group(root, group, summary)?;
