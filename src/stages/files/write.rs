@@ -124,17 +124,37 @@ fn tmp_name(leaf: &Leaf, suffix: &str) -> String {
     format!(".kindling.{}.{suffix}", hex::encode(&digest[..8]))
 }
 
-/// Links `file` in as `tmp`, replacing a stale file an interrupted attempt left there.
-fn link_tmp(file: &File, leaf: &Leaf, tmp: &str) -> Result<(), RootError> {
+/// Links `file` in as `tmp`, replacing what an interrupted attempt left there.
+fn link_tmp(file: &File, leaf: &Leaf, tmp: &str, way: InTheWay<'_>) -> Result<(), RootError> {
     let link = || unistd::linkat(file, "", &leaf.dir, tmp, AtFlags::AT_EMPTY_PATH);
     match link() {
         Err(Errno::EEXIST) => {
-            let _ = unistd::unlinkat(&leaf.dir, tmp, UnlinkatFlags::NoRemoveDir);
+            clear_stale(leaf, tmp, way)?;
             link()
         }
         other => other,
     }
     .map_err(|e| RootError::io("linking a temporary file for", &leaf.shown, e))
+}
+
+/// Removes what an interrupted attempt left at the temporary name `tmp`: a file (maybe
+/// half-written), or, for a replace, the replaced directory it had not finished removing.
+fn clear_stale(leaf: &Leaf, tmp: &str, way: InTheWay<'_>) -> Result<(), RootError> {
+    match (
+        unistd::unlinkat(&leaf.dir, tmp, UnlinkatFlags::NoRemoveDir),
+        way,
+    ) {
+        (Err(Errno::EISDIR), InTheWay::Anything(root)) => {
+            let parent = leaf.shown.rsplit_once('/').map_or("", |(d, _)| d);
+            root.remove_all(&Leaf {
+                dir: Rc::clone(&leaf.dir),
+                shown: format!("{parent}/{tmp}"),
+                name: tmp.into(),
+            })?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn io_err(op: &'static str, leaf: &Leaf) -> impl FnOnce(io::Error) -> RootError {
@@ -193,7 +213,7 @@ fn unnamed<E>(
         // The name is taken (a file being replaced): link under a temporary name, rename over.
         Err(Errno::EEXIST) => {
             let tmp = tmp_name(leaf, "tmp");
-            link_tmp(&file, leaf, &tmp)?;
+            link_tmp(&file, leaf, &tmp, way)?;
             rename_into_place(leaf, &tmp, way).inspect_err(|_| {
                 let _ = unistd::unlinkat(&leaf.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
             })?;
@@ -239,7 +259,7 @@ fn named<E>(
     // A stale temporary file of an interrupted attempt (maybe half-written) goes first.
     let fd = match create() {
         Err(Errno::EEXIST) => {
-            let _ = unistd::unlinkat(&leaf.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
+            clear_stale(leaf, &tmp, way)?;
             create()
         }
         other => other,
@@ -410,7 +430,10 @@ mod tests {
         let root = Root::open(tmp.path()).expect("root");
         let leaf = root.leaf("/etc/hostname", Missing::Fail).expect("leaf");
         let stale = tmp_name(&leaf, "tmp");
-        assert!(stale.starts_with(".kindling.") && stale.ends_with(".tmp"), "{stale}");
+        assert!(
+            stale.starts_with(".kindling.") && stale.ends_with(".tmp"),
+            "{stale}"
+        );
         let attrs = Attrs {
             owner: None,
             mode: 0o644,
@@ -418,7 +441,9 @@ mod tests {
         for way in ["unnamed", "named"] {
             std::fs::write(tmp.path().join("etc").join(&stale), "half").expect("stale");
             let written = if way == "named" {
-                named(&leaf, attrs, InTheWay::NoDirectory, |out| out.write_all(b"new\n"))
+                named(&leaf, attrs, InTheWay::NoDirectory, |out| {
+                    out.write_all(b"new\n")
+                })
             } else {
                 atomic(&leaf, attrs, |out| out.write_all(b"new\n"))
             };
@@ -429,6 +454,16 @@ mod tests {
                 "new\n"
             );
         }
+        // A directory that an interrupted replace (overwrite: true) had swapped out and not
+        // yet removed goes too.
+        std::fs::create_dir_all(tmp.path().join("etc").join(&stale).join("d")).expect("mkdir");
+        std::fs::write(tmp.path().join("etc").join(&stale).join("d/f"), "x").expect("write");
+        replace(&root, &leaf, attrs, |out| out.write_all(b"newer\n")).expect("replaced");
+        assert_eq!(names(&tmp.path().join("etc")), ["hostname"]);
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("etc/hostname")).expect("read"),
+            "newer\n"
+        );
     }
 
     // Issue 15, item 3: the old node must stay until the new file is complete.
