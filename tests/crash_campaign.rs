@@ -16,10 +16,11 @@
 //!   `passwd+`, `passwd-`…), which shadow-utils itself does not write atomically: the rerun
 //!   must clear the locks and the unfinished databases, and leave whole backups. For the
 //!   disks stage, every summary and marker the stage keeps in the run directory is whole JSON;
-//! - anything the killed attempt changed in the root comes after its attempt marker;
+//! - anything the killed attempt changed in the root comes after its attempt marker (or, when
+//!   the kill came after its last step in the root, the report is there);
 //! - the rerun either ends with the tree (or the partition table and filesystems) of an
-//!   uninterrupted run, or fails with an error that says an earlier attempt stopped part way
-//!   and what to do;
+//!   uninterrupted run, or fails with an error that says what it found (an earlier attempt
+//!   that stopped part way, or a root where provisioning had finished) and what to do;
 //! - the result report says which attempt finished and which ones did not.
 //!
 //! The seed is printed; `KINDLING_CRASH_SEED=N` replays a campaign, `KINDLING_CRASH_SEED=random`
@@ -233,12 +234,12 @@ fn copy_tree(from: &Path, to: &Path) {
     );
 }
 
-/// The refusal of a rerun must say what it found (an earlier attempt that stopped part way)
-/// and what to do.
+/// The refusal of a rerun must say what it found (an earlier attempt that stopped part way,
+/// or a root where provisioning had finished) and what to do.
 fn judge_refusal(stage: &str, point: &Point, out: &Output, failures: &mut common::Failures) {
     let err = String::from_utf8_lossy(&out.stderr);
     if !err.contains(&format!("error: {stage} stage failed\n  caused by: "))
-        || !err.contains("stopped part way")
+        || !(err.contains("stopped part way") || err.contains("provisioning already finished"))
         || !err.contains("boot again")
     {
         failures.push(format!(
@@ -259,7 +260,7 @@ fn refusal(out: &Output) -> String {
 // ---- files ----
 
 /// A config that touches every kind of node: a group, a user with SSH keys, a replaced file,
-/// a new one owned by that user, an append, a directory, links, a unit with a drop-in and a
+/// a directory replaced by a file, a new file owned by that user, an append, a directory, links, a unit with a drop-in and a
 /// preset.
 fn files_config() -> Value {
     json!({
@@ -276,6 +277,8 @@ fn files_config() -> Value {
             "files": [
                 { "path": "/etc/hostname", "overwrite": true, "mode": 0o644,
                   "contents": { "source": "data:,node-1%0A" } },
+                { "path": "/etc/issue.d", "overwrite": true,
+                  "contents": { "source": "data:,a%20file%20where%20a%20directory%20was%0A" } },
                 { "path": "/etc/app/config.toml", "mode": 0o600, "user": { "name": "core" },
                   "contents": { "source": "data:;base64,a2V5ID0gMQpvdGhlciA9ICJ2YWx1ZSIK" } },
                 { "path": "/usr/share/app/conf.d/notes", "append": [{ "source": "data:,appended%20line%0A" }] },
@@ -312,6 +315,9 @@ impl FilesBench {
         fs::create_dir(&base).expect("mkdir base");
         common::make_files_root(&base);
         fs::write(base.join("etc/hostname"), "old-name\n").expect("hostname");
+        // A directory that a file replaces (overwrite: true).
+        fs::create_dir_all(base.join("etc/issue.d/sub")).expect("issue.d");
+        fs::write(base.join("etc/issue.d/sub/10-old"), "old\n").expect("issue.d file");
         // Deep, so that the append comes after most other nodes.
         fs::create_dir_all(base.join("usr/share/app/conf.d")).expect("conf.d");
         fs::write(base.join("usr/share/app/conf.d/notes"), "welcome\n").expect("notes");
@@ -446,10 +452,13 @@ fn half_written(
             }
             continue;
         }
-        // A temporary file of the engine's, linked in complete under its temporary name
-        // and not yet renamed: the rerun must clear it (checked by the tree comparison).
-        let name = rel.rsplit('/').next().unwrap_or(rel);
-        if name.starts_with(".kindling.") && name.ends_with(".tmp") {
+        // Under the engine's temporary name: a new file linked in whole and not yet renamed,
+        // or a directory that overwrite swapped out and had not finished removing (its files
+        // are the old ones). The rerun must clear them (checked by the tree comparison).
+        if rel
+            .split('/')
+            .any(|c| c.starts_with(".kindling.") && c.ends_with(".tmp"))
+        {
             continue;
         }
         problems.push(format!(
@@ -537,7 +546,10 @@ fn files_stage_survives_sigkill_at_random_points() {
             eprintln!("  {point}: {ended}");
             continue;
         }
-        if !marker && !changed.is_empty() {
+        // Killed after its last step in the root (the marker removed, the report there): the
+        // stage had finished, and a rerun is a first boot run again over a provisioned root.
+        let reported = !marker && snapshot.contains_key(REPORT);
+        if !marker && !reported && !changed.is_empty() {
             failures.push(format!(
                 "files {point}: the killed attempt changed {changed:?} but left no attempt marker"
             ));
@@ -565,6 +577,11 @@ fn files_stage_survives_sigkill_at_random_points() {
             let report = read_json(&root.join(REPORT)).unwrap_or_default();
             let record = &report["attempts"]["files"];
             let expected = u64::from(marker) + 1;
+            if reported && !root.join(REPORT_PREV).exists() {
+                failures.push(format!(
+                    "files {point}: the rerun over a provisioned root kept no previous report"
+                ));
+            }
             if record["attempt"] != expected || (marker && record["interrupted"][0]["attempt"] != 1)
             {
                 failures.push(format!(
@@ -1021,4 +1038,34 @@ fn a_failed_attempt_is_named_as_failed_and_its_failed_append_does_not_block_the_
         fs::read_to_string(root.join("etc/profile")).expect("profile"),
         "old\nmore\n"
     );
+}
+
+#[test]
+fn a_first_boot_run_again_over_a_provisioned_root_says_so_when_it_fails() {
+    if !common::require_root("a_first_boot_run_again_over_a_provisioned_root_says_so_when_it_fails")
+    {
+        return;
+    }
+    // The stage finished (report written, marker removed), then was killed or the power went
+    // before the first-boot stamp was removed: the next boot meets its own files.
+    let config = json!({ "ignition": { "version": "3.4.0" }, "storage": { "files": [
+        { "path": "/etc/app.conf", "contents": { "source": "data:,new%0A" } }
+    ] } });
+    let (tmp, out) = files_after(&config, |root| {
+        fs::write(root.join("etc/app.conf"), "new\n").expect("written before");
+        let report = json!({ "provisioningDate": "2026-01-01T00:00:00Z",
+                             "provisioningBootId": "0c0c0c0c" });
+        fs::write(root.join(REPORT), report.to_string()).expect("report");
+    });
+    assert!(!out.succeeded(), "{out}");
+    for needle in [
+        "provisioning already finished (on 2026-01-01T00:00:00Z, boot 0c0c0c0c",
+        "remove the stamp and boot again",
+        "/etc/app.conf: a file already exists there",
+    ] {
+        assert!(out.stderr.contains(needle), "no {needle:?} in:\n{out}");
+    }
+    // The failed attempt leaves its marker, so the boot after that says it stopped part way.
+    let marker = read_json(&tmp.path().join("root").join(ATTEMPT_MARKER)).expect("marker");
+    assert_eq!(marker["failed"], true, "{marker}");
 }

@@ -24,6 +24,9 @@ pub const MARKER_PATH: &str = "/etc/.kindling-attempt.json";
 #[derive(Debug)]
 pub struct Attempt {
     pub marker: Marker,
+    /// A result report was in the root and no marker: provisioning finished on this root
+    /// before ("on DATE, boot ID"), and this is a first boot run again.
+    pub provisioned: Option<String>,
     /// An append of this attempt is in place.
     landed: bool,
 }
@@ -50,8 +53,19 @@ impl Attempt {
                 });
             }
         }
+        let provisioned = match (marker.previous(), root.read(crate::report::REPORT_PATH)?) {
+            (None, Some(report)) => Some(provisioned_when(&report)),
+            _ => None,
+        };
+        if let Some(when) = &provisioned {
+            log::warn!(
+                "files: provisioning already finished on this root ({when}, see {}); applying the config again",
+                crate::report::REPORT_PATH
+            );
+        }
         let attempt = Self {
             marker,
+            provisioned,
             landed: false,
         };
         attempt.write(root)?;
@@ -67,7 +81,26 @@ impl Attempt {
         }
         Ok(())
     }
+}
 
+/// "on DATE, boot ID" from a result report's bytes.
+fn provisioned_when(report: &[u8]) -> String {
+    let value = serde_json::from_slice::<serde_json::Value>(report).unwrap_or_default();
+    let field = |key: &str| {
+        value
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("unknown")
+            .to_owned()
+    };
+    format!(
+        "on {}, boot {}",
+        field("provisioningDate"),
+        field("provisioningBootId")
+    )
+}
+
+impl Attempt {
     /// An append is in place.
     pub fn appended(&mut self) {
         self.landed = true;

@@ -70,6 +70,14 @@ pub enum FilesError {
         #[source]
         source: Box<FilesError>,
     },
+    /// A failure on a root where provisioning had finished before: the first boot ran again.
+    #[error("the files stage failed on a root where provisioning already finished ({when}, see {report}): this first boot ran again over what the earlier one wrote, likely because the first-boot stamp was not removed after it (a power cut or a kill before kindling-firstboot-complete.service ran). If that provisioning is complete, remove the stamp and boot again; otherwise restore the root from the image and boot again")]
+    AfterProvisioned {
+        when: String,
+        report: &'static str,
+        #[source]
+        source: Box<FilesError>,
+    },
     /// An interrupted attempt may have made appends that a new one would make twice.
     #[error("in the files stage, {earlier}, after it began to append to files ({paths}); Kindling cannot tell which appends it made, and appending again could add the same lines twice. Restore the root from the image and boot again; or check those files, then remove {marker} from the root to let the next attempt append again")]
     InterruptedAppend {
@@ -160,7 +168,14 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
                     marker: attempt::MARKER_PATH,
                     source: Box::new(e),
                 },
-                None => e,
+                None => match attempt.provisioned.clone() {
+                    Some(when) => FilesError::AfterProvisioned {
+                        when,
+                        report: REPORT_PATH,
+                        source: Box::new(e),
+                    },
+                    None => e,
+                },
             })
         }
     }
