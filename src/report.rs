@@ -77,7 +77,7 @@ pub struct Report {
     pub measurement: Option<crate::verify::measure::Measurement>,
     pub stages: Stages,
     /// Which attempt of each stage that keeps attempt markers (`files`, `disks`) finished,
-    /// and which earlier attempts were interrupted (`crate::attempt`). Older reports lack it.
+    /// and which earlier attempts did not (`crate::attempt`). Older reports lack it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attempts: BTreeMap<String, crate::attempt::Record>,
 }
@@ -138,9 +138,8 @@ pub fn boot_id() -> String {
 }
 
 /// Leaves a stage's summary for the report. Best effort: a summary that cannot be written
-/// costs the report a line, never the boot.
-/// Written atomically: a stage killed while writing it leaves the old summary or none, never
-/// half of one.
+/// costs the report a line, never the boot. Written atomically: a stage killed while writing
+/// it leaves the old summary or none, never half of one.
 pub fn record(run_dir: &Path, stage: &str, summary: &impl Serialize) {
     record_at(
         run_dir,

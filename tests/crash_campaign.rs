@@ -206,10 +206,16 @@ fn how_it_ended(out: &Output) -> String {
     match (out.status.code(), out.status.signal()) {
         (_, Some(9)) => "killed".to_owned(),
         (Some(0), _) => "finished (the point was not reached)".to_owned(),
-        (Some(c), _) => format!(
-            "exited {c} (a program it ran was killed): {}",
-            last_line(&String::from_utf8_lossy(&out.stderr))
-        ),
+        (Some(c), _) => {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let why = err
+                .lines()
+                .rfind(|l| l.starts_with("  caused by: "))
+                .unwrap_or_else(|| last_line(&err))
+                .trim_start()
+                .to_owned();
+            format!("exited {c} (a program it ran was killed): {why}")
+        }
         (None, s) => format!("ended by signal {s:?}"),
     }
 }
@@ -246,6 +252,13 @@ fn judge_refusal(stage: &str, point: &Point, out: &Output, failures: &mut common
             "{stage} {point}: the rerun failed without saying that an earlier attempt stopped part way, and what to do:\n{err}"
         ));
     }
+}
+
+/// Writes to stderr directly: the test harness captures `eprintln!` and shows it only for
+/// failing tests, and the seed and the points must be in every run's output.
+fn shown(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }
 
 /// The causes of a refusal, on one line.
@@ -508,14 +521,15 @@ fn files_stage_survives_sigkill_at_random_points() {
         .into_iter()
         .map(|i| all[i].clone())
         .collect();
-    eprintln!(
+    shown(&format!(
         "files crash campaign: seed {seed} (KINDLING_CRASH_SEED={seed} replays it), {} of {} points:",
         points.len(),
         all.len()
-    );
+    ));
 
     let mut failures = common::Failures::new();
     let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut log = String::new();
     for point in &points {
         let root = bench.dir.join("root");
         copy_tree(&bench.base, &root);
@@ -543,7 +557,7 @@ fn files_stage_survives_sigkill_at_random_points() {
         if crashed.status.success() {
             // Threads and programs do not always make their calls in one order.
             *outcomes.entry("point not reached").or_default() += 1;
-            eprintln!("  {point}: {ended}");
+            log.push_str(&format!("  {point}: {ended}\n"));
             continue;
         }
         // Killed after its last step in the root (the marker removed, the report there): the
@@ -592,13 +606,16 @@ fn files_stage_survives_sigkill_at_random_points() {
             "rerun completed"
         } else {
             judge_refusal("files", point, &rerun, &mut failures);
-            eprintln!("    refused: {}", refusal(&rerun));
+            log.push_str(&format!("    refused: {}\n", refusal(&rerun)));
             "rerun refused"
         };
         *outcomes.entry(verdict).or_default() += 1;
-        eprintln!("  {point}: {ended}; {verdict}");
+        log.push_str(&format!("  {point}: {ended}; {verdict}\n"));
     }
-    eprintln!("files crash campaign outcomes: {outcomes:?}");
+    // One write, so that the other campaign's lines do not interleave.
+    shown(&format!(
+        "files crash campaign, seed {seed}:\n{log}outcomes: {outcomes:?}"
+    ));
     failures.finish(points.len(), &format!("files crash points (seed {seed})"));
 }
 
@@ -701,14 +718,15 @@ fn disks_stage_survives_sigkill_at_random_points() {
         .into_iter()
         .map(|i| all[i].clone())
         .collect();
-    eprintln!(
+    shown(&format!(
         "disks crash campaign: seed {seed} (KINDLING_CRASH_SEED={seed} replays it), {} of {} points:",
         points.len(),
         all.len()
-    );
+    ));
 
     let mut failures = common::Failures::new();
     let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut log = String::new();
     for point in &points {
         blank(&disk);
         fresh_run();
@@ -716,7 +734,7 @@ fn disks_stage_survives_sigkill_at_random_points() {
         let ended = how_it_ended(&crashed);
         if crashed.status.success() {
             *outcomes.entry("point not reached").or_default() += 1;
-            eprintln!("  {point}: {ended}");
+            log.push_str(&format!("  {point}: {ended}\n"));
             continue;
         }
         let marker = env.run_dir().join("attempt/disks.json").exists();
@@ -754,13 +772,16 @@ fn disks_stage_survives_sigkill_at_random_points() {
             "rerun completed"
         } else {
             judge_refusal("disks", point, &rerun, &mut failures);
-            eprintln!("    refused: {}", refusal(&rerun));
+            log.push_str(&format!("    refused: {}\n", refusal(&rerun)));
             "rerun refused"
         };
         *outcomes.entry(verdict).or_default() += 1;
-        eprintln!("  {point}: {ended}; {verdict}");
+        log.push_str(&format!("  {point}: {ended}; {verdict}\n"));
     }
-    eprintln!("disks crash campaign outcomes: {outcomes:?}");
+    // One write, so that the other campaign's lines do not interleave.
+    shown(&format!(
+        "disks crash campaign, seed {seed}:\n{log}outcomes: {outcomes:?}"
+    ));
     failures.finish(points.len(), &format!("disks crash points (seed {seed})"));
 }
 
