@@ -62,6 +62,11 @@ pub struct Marker {
     /// This attempt stopped on an error.
     #[serde(default)]
     pub failed: bool,
+    /// Devices (as the config names them) on which this attempt, or an earlier one that did
+    /// not finish, began to make a filesystem and has not finished: a signature found there
+    /// may belong to a filesystem that mkfs left half-made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub making: Vec<String>,
 }
 
 impl Marker {
@@ -69,12 +74,14 @@ impl Marker {
     pub fn after(found: Option<&[u8]>) -> Self {
         let mut interrupted = Vec::new();
         let mut attempt = 1;
+        let mut making = Vec::new();
         if let Some(bytes) = found {
             match serde_json::from_slice::<Marker>(bytes) {
                 Ok(earlier) => {
                     attempt = earlier.attempt.saturating_add(1);
                     interrupted = earlier.interrupted.clone();
                     interrupted.push(earlier.as_interrupted());
+                    making = earlier.making;
                 }
                 // Markers are written whole (atomically); one that cannot be read still
                 // says that something started and never finished.
@@ -98,6 +105,7 @@ impl Marker {
             interrupted,
             appending: false,
             failed: false,
+            making,
         }
     }
 
@@ -186,6 +194,10 @@ mod tests {
         assert!(next
             .previous()
             .is_some_and(|p| p.to_string().ends_with("it failed")));
+        let mut making = Marker::after(None);
+        making.making.push("/dev/vdb1".into());
+        let next = Marker::after(Some(&making.to_json()));
+        assert_eq!(next.making, ["/dev/vdb1"], "carried over until it is made");
         let unreadable = Marker::after(Some(b"{half"));
         assert_eq!(unreadable.attempt, 2);
         assert_eq!(unreadable.interrupted[0].started, "unknown");

@@ -621,29 +621,48 @@ fn files_stage_survives_sigkill_at_random_points() {
 
 // ---- disks ----
 
+/// The size of the campaign's disk.
+const DISK_MIB: u64 = 64;
 /// Which attempt of the disks stage finished, for the report.
 const DISKS_RECORD: &str = "summary/disks.attempt.json";
 const LINUX: &str = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
-const G1: &str = "C4A5E0B1-0001-4000-8000-0000000C0A51";
-const G2: &str = "C4A5E0B1-0002-4000-8000-0000000C0A52";
+/// The partition GUIDs of one test's disk. The filesystems name their partitions by GUID
+/// (`/dev/disk/by-partuuid/…`), so tests that run side by side need their own.
+struct Guids {
+    g1: String,
+    g2: String,
+}
+
+impl Guids {
+    fn new(test: u8) -> Self {
+        Self {
+            g1: format!("C4A5E0B1-0001-4000-8000-0000000C0A{test:X}1"),
+            g2: format!("C4A5E0B1-0002-4000-8000-0000000C0A{test:X}2"),
+        }
+    }
+
+    fn by_partuuid(guid: &str) -> String {
+        format!("/dev/disk/by-partuuid/{}", guid.to_lowercase())
+    }
+}
 const U1: &str = "7e3f2a10-0001-4c2b-9d3e-0000000c0a51";
 const U2: &str = "7E3F-0A52";
 
-fn disks_config(disk: &LoopDisk) -> Value {
+fn disks_config(disk: &LoopDisk, guids: &Guids) -> Value {
     json!({
         "ignition": { "version": "3.4.0" },
         "storage": {
             "disks": [{
                 "device": disk.path_str(),
                 "partitions": [
-                    { "number": 1, "label": "crash-data", "sizeMiB": 24, "typeGuid": LINUX, "guid": G1 },
-                    { "number": 2, "label": "crash-efi", "sizeMiB": 16, "guid": G2 }
+                    { "number": 1, "label": "crash-data", "sizeMiB": 24, "typeGuid": LINUX, "guid": guids.g1 },
+                    { "number": 2, "label": "crash-efi", "sizeMiB": 16, "guid": guids.g2 }
                 ]
             }],
             "filesystems": [
-                { "device": format!("/dev/disk/by-partuuid/{}", G1.to_lowercase()),
+                { "device": Guids::by_partuuid(&guids.g1),
                   "format": "ext4", "label": "crash-data", "uuid": U1 },
-                { "device": format!("/dev/disk/by-partuuid/{}", G2.to_lowercase()),
+                { "device": Guids::by_partuuid(&guids.g2),
                   "format": "vfat", "label": "CRASHEFI", "uuid": U2 }
             ]
         }
@@ -667,14 +686,42 @@ fn disk_state(disk: &LoopDisk) -> (String, Probe, Probe) {
     (table, p1, p2)
 }
 
-/// Back to a blank disk, with the kernel and udev told.
+/// Back to a blank disk, every byte zero, with the kernel and udev told: what an earlier
+/// point's mkfs wrote must not make a half-made filesystem look whole.
 fn blank(disk: &LoopDisk) {
     let dev = disk.path_str();
-    let _ = loopdev::run("wipefs", &["-a", "-q", &format!("{dev}p1")]);
-    let _ = loopdev::run("wipefs", &["-a", "-q", &format!("{dev}p2")]);
-    loopdev::run_ok("sgdisk", &["--zap-all", dev]);
-    loopdev::run_ok("wipefs", &["-a", "-q", dev]);
+    loopdev::run_ok(
+        "dd",
+        &[
+            "if=/dev/zero",
+            &format!("of={dev}"),
+            "bs=1M",
+            &format!("count={DISK_MIB}"),
+            "conv=fsync",
+            "status=none",
+        ],
+    );
     loopdev::sync_partitions(disk.path());
+}
+
+/// The filesystems are whole: `e2fsck -fn` and `fsck.vfat -n` find nothing to repair.
+fn fsck_problems(disk: &LoopDisk) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (program, args, part) in [("e2fsck", ["-f", "-n"], 1), ("fsck.vfat", ["-n", "-V"], 2)] {
+        let dev = disk.part(part);
+        let dev = dev.to_str().expect("utf-8");
+        let out = loopdev::run(program, &[args[0], args[1], dev]);
+        if !out.status.success() {
+            problems.push(format!(
+                "{program} {} {dev} found damage ({:?}):\n{}{}",
+                args.join(" "),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    problems
 }
 
 #[test]
@@ -684,12 +731,13 @@ fn disks_stage_survives_sigkill_at_random_points() {
     }
     let seed = seed();
     let (_, want) = points_per_stage();
-    let disk = LoopDisk::new(64);
+    let disk = LoopDisk::new(DISK_MIB);
+    let guids = Guids::new(1);
     let env = support::stage::Env::new("kindling.platform.id=file");
     let config = env.path("config.ign");
     fs::write(
         &config,
-        serde_json::to_vec(&disks_config(&disk)).expect("json"),
+        serde_json::to_vec(&disks_config(&disk, &guids)).expect("json"),
     )
     .expect("config");
     let fetch = env.stage("fetch-offline", &[("KINDLING_CONFIG_FILE", &config)]);
@@ -708,6 +756,7 @@ fn disks_stage_survives_sigkill_at_random_points() {
         Probe::new("ext4", "crash-data", U1),
         "the uninterrupted run's ext4"
     );
+    assert_eq!(fsck_problems(&disk), Vec::<String>::new());
     let record = read_json(&env.run_dir().join(DISKS_RECORD)).expect("disks attempt record");
     assert_eq!(record["attempt"], 1, "{record:#}");
 
@@ -761,6 +810,9 @@ fn disks_stage_survives_sigkill_at_random_points() {
                     "disks {point}: the rerun succeeded with another disk:\ngot {got:#?}\nwant {reference:#?}"
                 ));
             }
+            for p in fsck_problems(&disk) {
+                failures.push(format!("disks {point}: after the rerun, {p}"));
+            }
             let record = read_json(&env.run_dir().join(DISKS_RECORD)).unwrap_or_default();
             let expected = u64::from(marker) + 1;
             if record["attempt"] != expected {
@@ -793,12 +845,13 @@ fn a_matching_table_the_kernel_was_never_told_about_is_announced() {
     if !common::require_root("a_matching_table_the_kernel_was_never_told_about_is_announced") {
         return;
     }
-    let disk = LoopDisk::new(64);
+    let disk = LoopDisk::new(DISK_MIB);
+    let guids = Guids::new(2);
     let env = support::stage::Env::new("kindling.platform.id=file");
     let config = env.path("config.ign");
     fs::write(
         &config,
-        serde_json::to_vec(&disks_config(&disk)).expect("json"),
+        serde_json::to_vec(&disks_config(&disk, &guids)).expect("json"),
     )
     .expect("config");
     support::stage::assert_ok(&env.stage("fetch-offline", &[("KINDLING_CONFIG_FILE", &config)]));
@@ -809,10 +862,10 @@ fn a_matching_table_the_kernel_was_never_told_about_is_announced() {
             "--new=1:0:+24M",
             "--change-name=1:crash-data",
             &format!("--typecode=1:{LINUX}"),
-            &format!("--partition-guid=1:{G1}"),
+            &format!("--partition-guid=1:{}", guids.g1),
             "--new=2:0:+16M",
             "--change-name=2:crash-efi",
-            &format!("--partition-guid=2:{G2}"),
+            &format!("--partition-guid=2:{}", guids.g2),
             disk.path_str(),
         ],
     );
@@ -1089,4 +1142,94 @@ fn a_first_boot_run_again_over_a_provisioned_root_says_so_when_it_fails() {
     // The failed attempt leaves its marker, so the boot after that says it stopped part way.
     let marker = read_json(&tmp.path().join("root").join(ATTEMPT_MARKER)).expect("marker");
     assert_eq!(marker["failed"], true, "{marker}");
+}
+
+// mkfs.vfat writes its boot sector (the volume id) first and the root directory (the label
+// blkid reads) last: killed in between, it leaves a vfat with the config's volume id and
+// broken FATs. The rerun kept it when the config gives no label, and refused it ("holds vfat
+// …") when it does (found by the campaign once the disk was zeroed between points).
+#[test]
+fn a_filesystem_an_interrupted_attempt_began_to_make_is_made_again() {
+    if !prerequisites("a_filesystem_an_interrupted_attempt_began_to_make_is_made_again") {
+        return;
+    }
+    let disk = LoopDisk::new(DISK_MIB);
+    let guids = Guids::new(3);
+    let env = support::stage::Env::new("kindling.platform.id=file");
+    let config = env.path("config.ign");
+    fs::write(
+        &config,
+        serde_json::to_vec(&disks_config(&disk, &guids)).expect("json"),
+    )
+    .expect("config");
+    support::stage::assert_ok(&env.stage("fetch-offline", &[("KINDLING_CONFIG_FILE", &config)]));
+    support::stage::assert_ok(&env.stage("disks", &[]));
+    // Zero the FAT partition, then let mkfs.vfat die after its 6th write.
+    let p2 = disk.part(2);
+    let p2s = p2.to_str().expect("utf-8");
+    loopdev::run_ok(
+        "dd",
+        &[
+            "if=/dev/zero",
+            &format!("of={p2s}"),
+            "bs=1M",
+            "count=16",
+            "status=none",
+        ],
+    );
+    let mkfs = loopdev::run(
+        "strace",
+        &[
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "--trace=write",
+            "--inject=write:signal=SIGKILL:when=6",
+            "mkfs.vfat",
+            "-i",
+            "7e3f0a52",
+            "-n",
+            "CRASHEFI",
+            p2s,
+        ],
+    );
+    assert_eq!(
+        mkfs.status.signal(),
+        Some(9),
+        "mkfs.vfat was not killed ({:?}): {}",
+        mkfs.status.code(),
+        String::from_utf8_lossy(&mkfs.stderr)
+    );
+    assert_eq!(
+        loopdev::blkid_probe(&p2),
+        Probe::new("vfat", "", U2),
+        "the half-made filesystem has the config's volume id"
+    );
+    assert!(
+        !fsck_problems(&disk).is_empty(),
+        "the half-made filesystem looks whole"
+    );
+    // The marker the killed attempt left: it was making that filesystem.
+    let device = Guids::by_partuuid(&guids.g2);
+    let marker = json!({ "attempt": 1, "started": "2026-01-01T00:00:00Z", "bootId": "0d0d",
+                         "interrupted": [], "making": [device] });
+    fs::create_dir_all(env.run_dir().join("attempt")).expect("attempt dir");
+    fs::write(env.run_dir().join("attempt/disks.json"), marker.to_string()).expect("marker");
+    loopdev::settle();
+    let out = env.stage("disks", &[]);
+    support::stage::assert_ok(&out);
+    assert!(
+        support::stage::stderr(&out).contains("did not finish; making it again"),
+        "{}",
+        support::stage::stderr(&out)
+    );
+    assert_eq!(fsck_problems(&disk), Vec::<String>::new());
+    assert_eq!(
+        loopdev::blkid_probe(&p2),
+        Probe::new("vfat", "CRASHEFI", U2)
+    );
+    let record = read_json(&env.run_dir().join(DISKS_RECORD)).expect("record");
+    assert_eq!(record["attempt"], 2, "{record}");
+    assert!(!env.run_dir().join("attempt/disks.json").exists());
 }

@@ -13,6 +13,7 @@ mod gpt;
 mod keys;
 pub mod luks;
 mod partitions;
+mod progress;
 mod raid;
 mod sgdisk;
 mod signatures;
@@ -51,42 +52,16 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
         return Ok(());
     }
     // Before any device is touched: a marker left by an attempt that never finished.
-    let marker_path = crate::rundir::attempt(&ctx.run_dir, "disks");
-    let marker = crate::attempt::Marker::after(std::fs::read(&marker_path).ok().as_deref());
-    marker.warn("disks", &marker_path.display().to_string());
-    std::fs::create_dir_all(marker_path.parent().unwrap_or(&ctx.run_dir))
-        .and_then(|()| crate::atomic::write(&marker_path, &marker.to_json(), 0o600))
-        .map_err(|e| {
-            DiskError::at(
-                "disks",
-                format!(
-                    "cannot write the attempt marker {}: {e}; is the run directory writable?",
-                    marker_path.display()
-                ),
-            )
-        })?;
-    let result = apply(ctx, &config, timeout);
+    let progress = progress::Progress::begin(&ctx.run_dir)?;
+    let result = apply(ctx, &config, timeout, &progress);
     if result.is_err() {
-        // The next attempt says that this one failed rather than was interrupted.
-        let mut failed = marker.clone();
-        failed.failed = true;
-        if let Err(e) = crate::atomic::write(&marker_path, &failed.to_json(), 0o600) {
-            log::warn!(
-                "disks: could not mark the attempt as failed in {}: {e}",
-                marker_path.display()
-            );
-        }
+        progress.failed();
     }
+    let marker = progress.marker();
     match (result, marker.previous()) {
         (Ok(()), _) => {
-            crate::report::record_attempt(&ctx.run_dir, "disks", &marker.record());
             // Last: a marker still there means this attempt did not finish.
-            if let Err(e) = std::fs::remove_file(&marker_path) {
-                log::warn!(
-                    "disks: could not remove the attempt marker {}: {e}",
-                    marker_path.display()
-                );
-            }
+            progress.finish(&ctx.run_dir);
             Ok(())
         }
         (Err(e), Some(earlier)) => Err(DiskError::AfterUnfinished {
@@ -103,6 +78,7 @@ fn apply(
     ctx: &StageContext,
     config: &kindling_spec::types::Config,
     timeout: Duration,
+    progress: &progress::Progress,
 ) -> Result<(), DiskError> {
     let storage = &config.storage;
     let mut summary = Summary::default();
@@ -172,7 +148,9 @@ fn apply(
             .filesystems
             .iter()
             .enumerate()
-            .map(|(i, fs)| s.spawn(move || filesystems::apply(fs, i, Path::new(&fs.device))))
+            .map(|(i, fs)| {
+                s.spawn(move || filesystems::apply(fs, i, Path::new(&fs.device), progress))
+            })
             .collect();
         handles
             .into_iter()
