@@ -26,7 +26,7 @@
 //! The seed is printed; `KINDLING_CRASH_SEED=N` replays a campaign, `KINDLING_CRASH_SEED=random`
 //! draws a new one from the clock. The default split is 35 points in the files stage and 15 in
 //! the disks stage: a files point costs about 0.3 s, a disks point about 2.5 s (it resets the
-//! loop device, makes two filesystems and waits for udev), and the whole file takes about 50 s
+//! loop device, makes two filesystems and waits for udev), and the whole file takes 30 to 45 s
 //! in a debug build on 2 cores. `KINDLING_CRASH_POINTS=FILES,DISKS` changes the split.
 //!
 //! Needs root and strace (Debian package `strace`); without them the tests skip, unless CI is
