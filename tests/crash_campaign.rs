@@ -1233,3 +1233,50 @@ fn a_filesystem_an_interrupted_attempt_began_to_make_is_made_again() {
     assert_eq!(record["attempt"], 2, "{record}");
     assert!(!env.run_dir().join("attempt/disks.json").exists());
 }
+
+// sgdisk killed while it wrote the table (the campaign hit it at sgdisk's 30th ioctl) leaves a
+// main table that fails its checksum beside an intact backup. gptman read the backup, the
+// stage kept "the table", and partx, which reads the main one, failed with "failed to read
+// partition table".
+#[test]
+fn a_table_whose_writing_stopped_part_way_is_refused_with_the_fix() {
+    if !common::require_root("a_table_whose_writing_stopped_part_way_is_refused_with_the_fix") {
+        return;
+    }
+    let disk = LoopDisk::new(DISK_MIB);
+    let guids = Guids::new(4);
+    let env = support::stage::Env::new("kindling.platform.id=file");
+    let mut config = disks_config(&disk, &guids);
+    config["storage"]["filesystems"] = json!([]);
+    let write_config = |config: &Value| {
+        let path = env.path("config.ign");
+        fs::write(&path, serde_json::to_vec(config).expect("json")).expect("config");
+        let _ = fs::remove_dir_all(env.run_dir());
+        support::stage::assert_ok(&env.stage("fetch-offline", &[("KINDLING_CONFIG_FILE", &path)]));
+    };
+    write_config(&config);
+    support::stage::assert_ok(&env.stage("disks", &[]));
+    // Half of the main partition entries written: their checksum fails, the backup is whole.
+    let entry = loopdev::read_at(disk.path(), 1024, 16);
+    loopdev::write_at(
+        disk.path(),
+        1024,
+        &entry.iter().map(|b| !b).collect::<Vec<_>>(),
+    );
+    loopdev::settle();
+    let out = env.stage("disks", &[]);
+    support::stage::assert_fails(&out, "its main partition table is damaged");
+    for needle in ["while the backup table is intact", "set wipeTable: true"] {
+        assert!(
+            support::stage::stderr(&out).contains(needle),
+            "no {needle:?} in:\n{}",
+            support::stage::stderr(&out)
+        );
+    }
+    // The fix it names works.
+    config["storage"]["disks"][0]["wipeTable"] = json!(true);
+    write_config(&config);
+    loopdev::settle();
+    support::stage::assert_ok(&env.stage("disks", &[]));
+    assert_eq!(loopdev::partition_guid(disk.path(), 1), guids.g1);
+}
