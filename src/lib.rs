@@ -1,6 +1,7 @@
 //! Kindling: first-boot provisioning for image-based Linux, compatible with Ignition.
 
 pub mod atomic;
+pub mod attempt;
 pub mod bounded;
 pub mod cli;
 pub mod cmdline;

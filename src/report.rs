@@ -6,6 +6,7 @@
 //! files stage, the last to write into the root, gathers them into the report and writes it
 //! (`stages::files::result`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -75,19 +76,34 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measurement: Option<crate::verify::measure::Measurement>,
     pub stages: Stages,
+    /// Which attempt of each stage that keeps attempt markers (`files`, `disks`) finished,
+    /// and which earlier attempts did not (`crate::attempt`). Older reports lack it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attempts: BTreeMap<String, crate::attempt::Record>,
 }
 
 impl Report {
     /// The report of this boot: the fetch stages' state, the summaries the earlier stages
     /// left in the run directory, and the files stage's own.
-    pub fn new(state: &State, run_dir: &Path, files: FilesSummary) -> Self {
+    pub fn new(
+        state: &State,
+        run_dir: &Path,
+        files: FilesSummary,
+        files_attempt: crate::attempt::Record,
+    ) -> Self {
+        let mut attempts = BTreeMap::new();
+        if let Some(disks) = std::fs::read(crate::rundir::attempt_record(run_dir, "disks"))
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+        {
+            attempts.insert("disks".to_owned(), disks);
+        }
+        attempts.insert("files".to_owned(), files_attempt);
         Self {
             report_version: 1,
             provisioned_by: format!("Kindling {}", env!("CARGO_PKG_VERSION")),
             provisioning_date: rfc3339(SystemTime::now()),
-            provisioning_boot_id: std::fs::read_to_string(BOOT_ID)
-                .map(|s| s.trim().to_owned())
-                .unwrap_or_default(),
+            provisioning_boot_id: boot_id(),
             source: state.source.clone(),
             config_digest: state.config_digest.clone(),
             user_config_provided: state.config_digest.is_some(),
@@ -109,19 +125,46 @@ impl Report {
                 mount: outcome(run_dir, "mount"),
                 files,
             },
+            attempts,
         }
     }
 }
 
+/// This boot's id (`/proc/sys/kernel/random/boot_id`), or an empty string.
+pub fn boot_id() -> String {
+    std::fs::read_to_string(BOOT_ID)
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
 /// Leaves a stage's summary for the report. Best effort: a summary that cannot be written
-/// costs the report a line, never the boot.
+/// costs the report a line, never the boot. Written atomically: a stage killed while writing
+/// it leaves the old summary or none, never half of one.
 pub fn record(run_dir: &Path, stage: &str, summary: &impl Serialize) {
-    let path = crate::rundir::summary(run_dir, stage);
+    record_at(
+        run_dir,
+        stage,
+        &crate::rundir::summary(run_dir, stage),
+        summary,
+    );
+}
+
+/// Leaves the record of which attempt of a stage finished, for the report's `attempts`.
+pub fn record_attempt(run_dir: &Path, stage: &str, record: &crate::attempt::Record) {
+    record_at(
+        run_dir,
+        stage,
+        &crate::rundir::attempt_record(run_dir, stage),
+        record,
+    );
+}
+
+fn record_at(run_dir: &Path, stage: &str, path: &Path, summary: &impl Serialize) {
     let written = serde_json::to_vec(summary)
         .map_err(std::io::Error::other)
         .and_then(|json| {
             std::fs::create_dir_all(path.parent().unwrap_or(run_dir))?;
-            std::fs::write(&path, json)
+            crate::atomic::write(path, &json, 0o600)
         });
     if let Err(e) = written {
         log::warn!(

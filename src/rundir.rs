@@ -44,6 +44,19 @@ pub fn summary(run_dir: &Path, stage: &str) -> PathBuf {
     run_dir.join("summary").join(format!("{stage}.json"))
 }
 
+/// `attempt/<stage>.json`: the marker of a stage attempt that has started and not finished
+/// (`crate::attempt`); the disks stage keeps its marker here.
+pub fn attempt(run_dir: &Path, stage: &str) -> PathBuf {
+    run_dir.join("attempt").join(format!("{stage}.json"))
+}
+
+/// `summary/<stage>.attempt.json`: which attempt of the stage finished, for the report.
+pub fn attempt_record(run_dir: &Path, stage: &str) -> PathBuf {
+    run_dir
+        .join("summary")
+        .join(format!("{stage}.attempt.json"))
+}
+
 /// The kargs stage changed the boot entries: kindling-kargs-reboot.service reboots.
 pub fn kargs_reboot_stamp(run_dir: &Path) -> PathBuf {
     run_dir.join("kargs-reboot")

@@ -21,6 +21,16 @@ pub enum DiskError {
     /// The command's description names the device; the error carries its command line and stderr.
     #[error(transparent)]
     Command(#[from] CommandError),
+    /// A failure after an earlier attempt of the stage was interrupted: what that attempt
+    /// left on the disks may be what stops this one.
+    #[error("attempt {attempt} of the {stage} stage failed; before it, {earlier}, and what that attempt left behind (a partition table, a half-made filesystem or array) may be what is refused: check the devices named below, then let the config wipe them (wipeTable, wipePartitionEntry, wipeFilesystem) or restore the disks, and boot again")]
+    AfterUnfinished {
+        stage: &'static str,
+        attempt: u32,
+        earlier: crate::attempt::Interrupted,
+        #[source]
+        source: Box<DiskError>,
+    },
 }
 
 impl DiskError {

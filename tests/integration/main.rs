@@ -4,6 +4,7 @@
 
 mod allowed;
 mod common;
+mod crash_campaign;
 mod support;
 
 mod differential_disks;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use kindling_spec::types::Filesystem;
 
+use super::progress::Progress;
 use super::signatures::{self, Found};
 use super::DiskError;
 use crate::command::Cmd;
@@ -93,12 +94,26 @@ fn run_with_progress(cmd: Cmd, what: &str, dev: &Path) -> Result<(), DiskError> 
 }
 
 /// Makes the filesystem at `$.storage.filesystems.<index>` exist.
-pub fn apply(fs: &Filesystem, index: usize, dev: &Path) -> Result<Outcome, DiskError> {
+pub fn apply(
+    fs: &Filesystem,
+    index: usize,
+    dev: &Path,
+    progress: &Progress,
+) -> Result<Outcome, DiskError> {
     let at = format!("$.storage.filesystems.{index}");
     let Some(format) = fs.format.as_deref().filter(|f| !f.is_empty()) else {
         return Ok(Outcome::Skipped);
     };
-    let wipe = fs.wipe_filesystem == Some(true);
+    // An earlier attempt began to make it: what is there now, signature or not, is its
+    // unfinished work, and may look like the filesystem the config describes.
+    let half_made = progress.half_made(&fs.device);
+    if half_made {
+        log::warn!(
+            "disks: an earlier attempt began to make the {format} filesystem on {} and did not finish; making it again",
+            dev.display()
+        );
+    }
+    let wipe = fs.wipe_filesystem == Some(true) || half_made;
     if !wipe {
         let found = signatures::probe(dev)?;
         if matches(fs, format, &found) {
@@ -141,7 +156,9 @@ pub fn apply(fs: &Filesystem, index: usize, dev: &Path) -> Result<Outcome, DiskE
     let cmd = mkfs(fs, format, dev)
         .ok_or_else(|| DiskError::at(&at, format!("format {format:?} is not supported")))?;
     log::info!("disks: creating {format} on {}", dev.display());
+    progress.making(&fs.device, true)?;
     run_with_progress(cmd, &format!("creating {format}"), dev)?;
+    progress.making(&fs.device, false)?;
     Ok(Outcome::Created)
 }
 

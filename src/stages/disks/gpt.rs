@@ -47,6 +47,29 @@ fn no_gpt(e: &gptman::Error) -> bool {
     }
 }
 
+/// gptman falls back to the backup table when the primary cannot be read. A primary that is
+/// there (it has its signature) but fails its checksums, beside a good backup, is a table
+/// whose writing stopped part way (sgdisk killed, power lost): partx and the kernel go by the
+/// primary and find no partitions, so keeping "the table" would end in a device that never
+/// appears. It is refused with the fix; Kindling leaves repairs to the operator.
+fn check_primary(file: &mut File, dev: &Path, sector_size: u64) -> Result<(), DiskError> {
+    use std::io::{Seek, SeekFrom};
+    let primary = (|| {
+        file.seek(SeekFrom::Start(sector_size))?;
+        let header = gptman::GPTHeader::read_from(file)?;
+        header.read_partitions(file, sector_size).map(drop)
+    })();
+    match primary {
+        Ok(()) | Err(gptman::Error::InvalidSignature) => Ok(()),
+        Err(e) => Err(DiskError::device(
+            dev,
+            format!(
+                "its main partition table is damaged ({e}) while the backup table is intact, as a partitioning tool stopped while writing leaves it; set wipeTable: true to start from an empty table (its partitions go), or restore the main table from the backup (gdisk's recovery menu: load the backup table, then write), and boot again"
+            ),
+        )),
+    }
+}
+
 /// GPT stores the first three GUID fields little-endian.
 pub fn guid_string(bytes: [u8; 16]) -> String {
     uuid::Uuid::from_bytes_le(bytes).hyphenated().to_string()
@@ -73,6 +96,7 @@ pub fn read(dev: &Path, sector_size: u64) -> Result<Table, DiskError> {
             ))
         }
     };
+    check_primary(&mut file, dev, sector_size)?;
     let partitions = gpt
         .iter()
         .filter(|(_, p)| p.is_used())

@@ -13,6 +13,7 @@ mod gpt;
 mod keys;
 pub mod luks;
 mod partitions;
+mod progress;
 mod raid;
 mod sgdisk;
 mod signatures;
@@ -46,11 +47,40 @@ struct Summary {
 
 pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
     let config = runtime::read_config(&ctx.run_dir)?;
-    let storage = &config.storage;
     if let Some(reason) = super::plan::Stage::Disks.idle_reason(&config) {
         log::info!("disks: nothing to do: {reason}");
         return Ok(());
     }
+    // Before any device is touched: a marker left by an attempt that never finished.
+    let progress = progress::Progress::begin(&ctx.run_dir)?;
+    let result = apply(ctx, &config, timeout, &progress);
+    if result.is_err() {
+        progress.failed();
+    }
+    let marker = progress.marker();
+    match (result, marker.previous()) {
+        (Ok(()), _) => {
+            // Last: a marker still there means this attempt did not finish.
+            progress.finish(&ctx.run_dir);
+            Ok(())
+        }
+        (Err(e), Some(earlier)) => Err(DiskError::AfterUnfinished {
+            stage: "disks",
+            attempt: marker.attempt,
+            earlier: earlier.clone(),
+            source: Box::new(e),
+        }),
+        (Err(e), None) => Err(e),
+    }
+}
+
+fn apply(
+    ctx: &StageContext,
+    config: &kindling_spec::types::Config,
+    timeout: Duration,
+    progress: &progress::Progress,
+) -> Result<(), DiskError> {
+    let storage = &config.storage;
     let mut summary = Summary::default();
 
     for (i, disk) in storage.disks.iter().enumerate() {
@@ -118,7 +148,9 @@ pub fn run(ctx: &StageContext, timeout: Duration) -> Result<(), DiskError> {
             .filesystems
             .iter()
             .enumerate()
-            .map(|(i, fs)| s.spawn(move || filesystems::apply(fs, i, Path::new(&fs.device))))
+            .map(|(i, fs)| {
+                s.spawn(move || filesystems::apply(fs, i, Path::new(&fs.device), progress))
+            })
             .collect();
         handles
             .into_iter()

@@ -188,6 +188,9 @@ pub fn apply(
 
     let (changes, outcome) = plan(&table, &wanted, sector_size)?;
     if changes.is_empty() {
+        // The table may have been written by an attempt that was killed before it told the
+        // kernel: without this, the partitions' devices would never appear.
+        devices::sync_kernel(dev, &table)?;
         log::info!(
             "disks: the partitions of {} already match the config ({} kept)",
             dev.display(),

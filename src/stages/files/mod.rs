@@ -11,6 +11,7 @@
 //! name paths, sizes, modes and owners; commands get hashes as unprinted arguments; URLs go
 //! through the fetch layer's redaction.
 
+mod attempt;
 mod crypttab;
 mod nodes;
 mod owners;
@@ -59,6 +60,31 @@ pub enum FilesError {
     },
     #[error("{name}: {problem}")]
     Setting { name: String, problem: String },
+    /// A failure after an earlier attempt of the stage was interrupted: what it left in the
+    /// root may be what stops this one.
+    #[error("attempt {attempt} of the files stage failed; before it, {earlier} (its marker is {marker} in the root), and what that attempt left behind may be what is refused: check the path named below, or restore the root from the image and boot again")]
+    AfterUnfinished {
+        attempt: u32,
+        earlier: crate::attempt::Interrupted,
+        marker: &'static str,
+        #[source]
+        source: Box<FilesError>,
+    },
+    /// A failure on a root where provisioning had finished before: the first boot ran again.
+    #[error("the files stage failed on a root where provisioning already finished ({when}, see {report}): this first boot ran again over what the earlier one wrote, likely because the first-boot stamp was not removed after it (a power cut or a kill before kindling-firstboot-complete.service ran). If that provisioning is complete, remove the stamp and boot again; otherwise restore the root from the image and boot again")]
+    AfterProvisioned {
+        when: String,
+        report: &'static str,
+        #[source]
+        source: Box<FilesError>,
+    },
+    /// An interrupted attempt may have made appends that a new one would make twice.
+    #[error("in the files stage, {earlier}, after it began to append to files ({paths}); Kindling cannot tell which appends it made, and appending again could add the same lines twice. Restore the root from the image and boot again; or check those files, then remove {marker} from the root to let the next attempt append again")]
+    InterruptedAppend {
+        earlier: crate::attempt::Interrupted,
+        paths: String,
+        marker: &'static str,
+    },
     #[error("the target root {root} has no {file}, which shadow-utils needs to add the config's users and groups (useradd and groupadd --root {root}); is --root the installed system's root (normally /sysroot), and is it mounted?")]
     NoAccountFiles { root: String, file: &'static str },
 }
@@ -129,6 +155,40 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
     let state = runtime::read_state(&ctx.run_dir)?;
     let layout = SshKeyLayout::from_context(ctx)?;
     let root = Root::open(&ctx.root)?;
+    // Before anything is written into the root: who came before this attempt.
+    let mut attempt = attempt::Attempt::begin(&root, &config.storage)?;
+    match apply(ctx, &root, &config, &state, layout, &mut attempt) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let marker = attempt.failed(&root).clone();
+            Err(match marker.previous() {
+                Some(earlier) => FilesError::AfterUnfinished {
+                    attempt: marker.attempt,
+                    earlier: earlier.clone(),
+                    marker: attempt::MARKER_PATH,
+                    source: Box::new(e),
+                },
+                None => match attempt.provisioned.clone() {
+                    Some(when) => FilesError::AfterProvisioned {
+                        when,
+                        report: REPORT_PATH,
+                        source: Box::new(e),
+                    },
+                    None => e,
+                },
+            })
+        }
+    }
+}
+
+fn apply(
+    ctx: &StageContext,
+    root: &Root,
+    config: &kindling_spec::types::Config,
+    state: &runtime::State,
+    layout: SshKeyLayout,
+    attempt: &mut attempt::Attempt,
+) -> Result<(), FilesError> {
     log::info!(
         "files: provisioning {} from {}",
         root.path().display(),
@@ -144,13 +204,21 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
     )?;
 
     let mut summary = FilesSummary::default();
-    passwd::apply(&root, &config.passwd, layout, &mut summary)?;
-    let owners = Owners::load(&root)?;
+    let resumed = attempt.marker.previous().is_some();
+    passwd::apply(root, &config.passwd, layout, resumed, &mut summary)?;
+    let owners = Owners::load(root)?;
     // Writing back while the nodes are created makes the final sync below short.
     let early = root.sync_early();
-    nodes::apply(&root, &config.storage, &owners, &fetcher, &mut summary)?;
-    units::apply(&root, &config.systemd, &mut summary)?;
-    crypttab::apply(&root, &ctx.run_dir, config.storage.luks.len())?;
+    nodes::apply(
+        root,
+        &config.storage,
+        &owners,
+        &fetcher,
+        attempt,
+        &mut summary,
+    )?;
+    units::apply(root, &config.systemd, &mut summary)?;
+    crypttab::apply(root, &ctx.run_dir, config.storage.luks.len())?;
     drop(early);
     // Per-file fsyncs would cost seconds on thousands of small files; one sync before the
     // report gives the same guarantee where it matters: a report means the data is on disk.
@@ -158,7 +226,11 @@ pub fn run(ctx: &StageContext) -> Result<(), FilesError> {
     root.sync();
     log::info!("files: {summary}");
 
-    result::write(&root, &Report::new(&state, &ctx.run_dir, summary))?;
+    let report = Report::new(state, &ctx.run_dir, summary, attempt.marker.record());
+    result::write(root, &report)?;
+    root.sync();
+    // Last: a marker still in the root means this attempt did not finish.
+    attempt.finish(root)?;
     root.sync();
     crypttab::forget_keys(&ctx.run_dir);
     Ok(())

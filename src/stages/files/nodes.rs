@@ -30,6 +30,7 @@ use nix::fcntl::{self, AtFlags, OFlag};
 use nix::sys::stat::{self, FileStat, Mode};
 use nix::unistd;
 
+use super::attempt::Attempt;
 use super::owners::Owners;
 use super::root::{self, Kind, Leaf, Missing, Root, RootError};
 use super::write::{self, Attrs, WriteError};
@@ -114,6 +115,7 @@ pub fn apply(
     storage: &Storage,
     owners: &Owners,
     fetcher: &Fetcher,
+    attempt: &mut Attempt,
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
     // Many entries share a directory: resolve each directory once.
@@ -154,7 +156,7 @@ pub fn apply(
     for entry in entries {
         match entry {
             Entry::Dir(d) => directory(root, d, owners, summary)?,
-            Entry::File(f) => file(root, f, owners, &mut fetcher, summary)?,
+            Entry::File(f) => file(root, f, owners, &mut fetcher, attempt, summary)?,
             Entry::Link(l) => link(root, l, owners, summary)?,
         }
     }
@@ -248,15 +250,21 @@ fn file(
     f: &FileEntry,
     owners: &Owners,
     fetcher: &mut Ahead<'_>,
+    attempt: &mut Attempt,
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
     let leaf = root.leaf(&f.path, Missing::Create(PARENT_MODE))?;
+    let resumed = attempt.marker.previous().is_some();
     // Nothing at the path is removed here: a replaced node goes only once its successor
     // is complete (see `write::replace`).
     let plan = match root::lstat(&leaf)? {
         None => Plan::New,
         Some(_) if f.overwrite == Some(true) => Plan::Replace,
         Some(st) if root::kind(&st) == Kind::File && f.contents.source.is_none() => Plan::Keep(st),
+        // An interrupted attempt may have written it: the same content is that file.
+        Some(st) if root::kind(&st) == Kind::File && resumed => {
+            return written_before(&leaf, f, owners, fetcher, summary);
+        }
         Some(st) if root::kind(&st) == Kind::File => {
             return Err(FilesError::Conflict {
                 path: f.path.clone(),
@@ -285,6 +293,7 @@ fn file(
         // The appended file replaces this one by rename, which would part it from its other
         // names; appending in place would change them all. Neither is what the config says.
         refuse_shared(&leaf, st, "append to")?;
+        attempt.before_append(root)?;
     }
     let keep = matches!(plan, Plan::Keep(_));
     let mut size = 0u64;
@@ -304,6 +313,9 @@ fn file(
         Plan::Replace => write::replace(root, &leaf, attrs, fill),
         Plan::New | Plan::Keep(_) => write::atomic(&leaf, attrs, fill),
     };
+    if keep && written.is_ok() {
+        attempt.appended();
+    }
     written.map_err(|e| match e {
         // The temporary file could not take the bytes (a full disk): a fault of the
         // target, not of the fetch.
@@ -337,6 +349,77 @@ fn file(
     summary.files += 1;
     summary.appends += f.append.len() as u64;
     Ok(())
+}
+
+/// A file the config creates (`contents`, no `overwrite`) is already there, and an earlier
+/// attempt was interrupted. It is the file that attempt wrote when it holds exactly the new
+/// content (the contents, then the appends): then it is kept, with the owner and mode of a
+/// new file. Anything else at the path is the usual conflict.
+fn written_before(
+    leaf: &Leaf,
+    f: &FileEntry,
+    owners: &Owners,
+    fetcher: &mut Ahead<'_>,
+    summary: &mut FilesSummary,
+) -> Result<(), FilesError> {
+    let (uid, gid) = owners.resolve(&f.user, &f.group, (0, 0), &f.path)?;
+    let mode = mode_of(f.mode, DEFAULT_FILE_MODE);
+    let mut new = Digester::default();
+    for res in std::iter::once(&f.contents).chain(f.append.iter()) {
+        fetch(fetcher, res, &mut new).map_err(|source| FilesError::Fetch {
+            path: f.path.clone(),
+            source,
+        })?;
+    }
+    let mut old = Digester::default();
+    copy_existing(leaf, &mut old).map_err(|e| match e {
+        FetchFailure::Existing(source) | FetchFailure::Output(source) => {
+            FilesError::from(RootError::Io {
+                op: "reading",
+                path: f.path.clone(),
+                source,
+            })
+        }
+        FetchFailure::Fetch(source) => FilesError::Fetch {
+            path: f.path.clone(),
+            source,
+        },
+    })?;
+    if old.0.finish() != new.0.finish() {
+        return Err(FilesError::Conflict {
+            path: f.path.clone(),
+            problem: "a file with other content already exists there, and overwrite is false; set overwrite: true to replace it, or leave contents unset to keep it".into(),
+        });
+    }
+    keep(
+        leaf,
+        Attrs {
+            owner: Some((uid, gid)),
+            mode,
+        },
+    )?;
+    log::info!(
+        "kept file {}: it already holds the content the config gives, as the interrupted attempt wrote it (mode {mode:04o}, owner {uid}:{gid})",
+        f.path
+    );
+    summary.files += 1;
+    summary.appends += f.append.len() as u64;
+    Ok(())
+}
+
+/// A writer that only hashes (SHA-512).
+#[derive(Default)]
+struct Digester(openssl::sha::Sha512);
+
+impl Write for Digester {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A kept file without appends: only its owner and mode, set where they differ.

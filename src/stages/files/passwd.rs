@@ -76,11 +76,16 @@ pub fn apply(
     root: &Root,
     passwd: &Passwd,
     layout: SshKeyLayout,
+    resumed: bool,
     summary: &mut FilesSummary,
 ) -> Result<(), FilesError> {
     check_names(passwd)?;
     if !passwd.users.is_empty() || !passwd.groups.is_empty() {
         check_account_files(root)?;
+        if resumed {
+            clear_shadow_leftovers(root)?;
+            check_half_created(root, passwd)?;
+        }
     }
     for group in &passwd.groups {
         ensure_group(root, group, summary)?;
@@ -99,6 +104,134 @@ fn check_account_files(root: &Root) -> Result<(), FilesError> {
             return Err(FilesError::NoAccountFiles {
                 root: root.path().display().to_string(),
                 file,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The account databases shadow-utils locks and rewrites.
+const SHADOW_DBS: [&str; 6] = ["passwd", "group", "shadow", "gshadow", "subuid", "subgid"];
+
+/// After an interrupted attempt: removes what a killed shadow-utils command left in the
+/// root's /etc, its lock files (`passwd.lock`, and `passwd.<pid>` on the way to one) and its
+/// unfinished new databases (`passwd+`). Only shadow-utils writes them, while it holds the
+/// lock, and nothing else runs on the target root during the first boot, so any found is
+/// stale. Left there, a lock whose pid now names a live process stops every later command
+/// with "cannot lock /etc/passwd; try again later". The backups (`passwd-`) are whole
+/// earlier versions and stay; the next command that changes a database rewrites its backup.
+fn clear_shadow_leftovers(root: &Root) -> Result<(), FilesError> {
+    let etc = root.dir("/etc", Missing::Fail)?;
+    let listing = super::root::open_dir(
+        std::os::fd::AsFd::as_fd(&etc),
+        std::ffi::OsStr::new("."),
+        "/etc",
+    )?;
+    let names = super::root::list_dir(listing, "/etc")?;
+    for name in names {
+        let Some(n) = name.to_str() else { continue };
+        let stale = SHADOW_DBS.iter().any(|db| {
+            n.strip_prefix(db).is_some_and(|rest| {
+                rest == ".lock"
+                    || rest == "+"
+                    || rest.strip_prefix('.').is_some_and(|pid| {
+                        !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+                    })
+            })
+        });
+        if !stale {
+            continue;
+        }
+        match unistd::unlinkat(&etc, n, nix::unistd::UnlinkatFlags::NoRemoveDir) {
+            Ok(()) => log::warn!(
+                "removed /etc/{n}, left by a shadow-utils command of the interrupted attempt"
+            ),
+            Err(nix::errno::Errno::ENOENT) => {}
+            Err(e) => {
+                return Err(super::root::RootError::io(
+                    "removing the stale shadow-utils file",
+                    format!("/etc/{n}"),
+                    e,
+                )
+                .into())
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The names in an account database (the first field of each line); `None` when the
+/// database is absent.
+fn names_in(root: &Root, file: &str) -> Result<Option<Vec<String>>, FilesError> {
+    Ok(root.read(file)?.map(|bytes| {
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|l| l.split(':').next())
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }))
+}
+
+/// After an interrupted attempt: refuses a group or user of the config that a killed
+/// shadow-utils command left half-made. groupadd and useradd write the databases one after
+/// the other and then the home directory; killed between two, they leave an account that
+/// groupmod and usermod take as existing but never complete (no gshadow or shadow line, no
+/// home), and the keys of a user without a home cannot be written.
+fn check_half_created(root: &Root, passwd: &Passwd) -> Result<(), FilesError> {
+    let fix = "the interrupted attempt was killed while shadow-utils created it; remove it (groupdel or userdel --remove with --root), or restore the root from the image, and boot again";
+    let pairs = [
+        (
+            "/etc/group",
+            "/etc/gshadow",
+            "group",
+            passwd.groups.iter().map(|g| &g.name).collect::<Vec<_>>(),
+        ),
+        (
+            "/etc/passwd",
+            "/etc/shadow",
+            "user",
+            passwd.users.iter().map(|u| &u.name).collect(),
+        ),
+    ];
+    for (db, shadow, what, names) in pairs {
+        let (Some(listed), Some(shadowed)) = (names_in(root, db)?, names_in(root, shadow)?) else {
+            continue;
+        };
+        for name in names {
+            if listed.contains(name) != shadowed.contains(name) {
+                let (is, isnt) = if listed.contains(name) {
+                    (db, shadow)
+                } else {
+                    (shadow, db)
+                };
+                return Err(FilesError::Conflict {
+                    path: isnt.to_owned(),
+                    problem: format!("the {what} {name} is in {is} but not in {isnt}: {fix}"),
+                });
+            }
+        }
+    }
+    let owners = Owners::load(root)?;
+    for u in &passwd.users {
+        if u.should_exist == Some(false) || u.no_create_home == Some(true) {
+            continue;
+        }
+        let Some(account) = owners.user(&u.name) else {
+            continue;
+        };
+        let home = root.leaf(&account.home, Missing::Fail).ok();
+        let exists = match home {
+            Some(leaf) => super::root::lstat(&leaf)?.is_some(),
+            None => false,
+        };
+        if !exists {
+            return Err(FilesError::Conflict {
+                path: account.home.clone(),
+                problem: format!(
+                    "the user {} exists but its home directory does not: {fix}",
+                    u.name
+                ),
             });
         }
     }

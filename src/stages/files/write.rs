@@ -22,8 +22,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::errno::Errno;
 use nix::fcntl::{self, AtFlags, OFlag};
@@ -35,9 +34,6 @@ use std::rc::Rc;
 use nix::fcntl::RenameFlags;
 
 use super::root::{Leaf, Root, RootError};
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-static PID: OnceLock<u32> = OnceLock::new();
 
 /// Files at least this big start their writeback before the stage's final sync.
 const WRITEBACK_MIN: u64 = 1 << 20;
@@ -119,12 +115,46 @@ fn write<E>(
 /// CAP_DAC_READ_SEARCH): from then on every write uses a named temporary file.
 static NAMED_ONLY: AtomicBool = AtomicBool::new(false);
 
-fn tmp_name() -> String {
-    format!(
-        ".kindling.{}.{}.tmp",
-        PID.get_or_init(std::process::id),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+/// The temporary name beside `leaf`: the same for the same target in every attempt, so
+/// that one an interrupted attempt left (linked in whole, not yet renamed) is found and
+/// replaced by the next attempt instead of staying in the root for good.
+fn tmp_name(leaf: &Leaf, suffix: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(leaf.name.as_encoded_bytes());
+    format!(".kindling.{}.{suffix}", hex::encode(&digest[..8]))
+}
+
+/// Links `file` in as `tmp`, replacing what an interrupted attempt left there.
+fn link_tmp(file: &File, leaf: &Leaf, tmp: &str, way: InTheWay<'_>) -> Result<(), RootError> {
+    let link = || unistd::linkat(file, "", &leaf.dir, tmp, AtFlags::AT_EMPTY_PATH);
+    match link() {
+        Err(Errno::EEXIST) => {
+            clear_stale(leaf, tmp, way)?;
+            link()
+        }
+        other => other,
+    }
+    .map_err(|e| RootError::io("linking a temporary file for", &leaf.shown, e))
+}
+
+/// Removes what an interrupted attempt left at the temporary name `tmp`: a file (maybe
+/// half-written), or, for a replace, the replaced directory it had not finished removing.
+fn clear_stale(leaf: &Leaf, tmp: &str, way: InTheWay<'_>) -> Result<(), RootError> {
+    match (
+        unistd::unlinkat(&leaf.dir, tmp, UnlinkatFlags::NoRemoveDir),
+        way,
+    ) {
+        (Err(Errno::EISDIR), InTheWay::Anything(root)) => {
+            let parent = leaf.shown.rsplit_once('/').map_or("", |(d, _)| d);
+            root.remove_all(&Leaf {
+                dir: Rc::clone(&leaf.dir),
+                shown: format!("{parent}/{tmp}"),
+                name: tmp.into(),
+            })?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn io_err(op: &'static str, leaf: &Leaf) -> impl FnOnce(io::Error) -> RootError {
@@ -182,9 +212,8 @@ fn unnamed<E>(
         Ok(()) => Ok(()),
         // The name is taken (a file being replaced): link under a temporary name, rename over.
         Err(Errno::EEXIST) => {
-            let tmp = tmp_name();
-            unistd::linkat(&file, "", &leaf.dir, tmp.as_str(), AtFlags::AT_EMPTY_PATH)
-                .map_err(|e| RootError::io("linking a temporary file for", &leaf.shown, e))?;
+            let tmp = tmp_name(leaf, "tmp");
+            link_tmp(&file, leaf, &tmp, way)?;
             rename_into_place(leaf, &tmp, way).inspect_err(|_| {
                 let _ = unistd::unlinkat(&leaf.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
             })?;
@@ -218,13 +247,23 @@ fn named<E>(
     way: InTheWay<'_>,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
 ) -> Result<(), WriteError<E>> {
-    let tmp = tmp_name();
-    let fd = fcntl::openat(
-        &leaf.dir,
-        tmp.as_str(),
-        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(0o600),
-    )
+    let tmp = tmp_name(leaf, "tmp");
+    let create = || {
+        fcntl::openat(
+            &leaf.dir,
+            tmp.as_str(),
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o600),
+        )
+    };
+    // A stale temporary file of an interrupted attempt (maybe half-written) goes first.
+    let fd = match create() {
+        Err(Errno::EEXIST) => {
+            clear_stale(leaf, &tmp, way)?;
+            create()
+        }
+        other => other,
+    }
     .map_err(|e| RootError::io("creating a temporary file for", &leaf.shown, e))?;
     let result = fill_file(File::from(fd), leaf, fill).and_then(|file| {
         set_owner_mode(&file, leaf, attrs)?;
@@ -280,7 +319,7 @@ fn swap_out_directory(root: &Root, leaf: &Leaf, tmp: &str) -> Result<(), RootErr
     ) {
         Ok(()) => tmp.to_owned(),
         Err(Errno::EINVAL | Errno::ENOSYS | Errno::EOPNOTSUPP) => {
-            let aside = tmp_name();
+            let aside = tmp_name(leaf, "old");
             fcntl::renameat(&leaf.dir, leaf.name.as_os_str(), &leaf.dir, aside.as_str())
                 .map_err(|e| RootError::io("moving aside the directory at", &leaf.shown, e))?;
             if let Err(e) = fcntl::renameat(&leaf.dir, tmp, &leaf.dir, leaf.name.as_os_str()) {
@@ -378,6 +417,53 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    // The crash campaign (tests/integration/crash_campaign.rs): an attempt killed between linking the new
+    // file under its temporary name and the rename left that file in the root for good,
+    // since every attempt picked a new temporary name.
+    #[test]
+    fn a_temporary_file_an_interrupted_attempt_left_is_replaced() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(tmp.path().join("etc")).expect("mkdir");
+        std::fs::write(tmp.path().join("etc/hostname"), "old\n").expect("write");
+        let root = Root::open(tmp.path()).expect("root");
+        let leaf = root.leaf("/etc/hostname", Missing::Fail).expect("leaf");
+        let stale = tmp_name(&leaf, "tmp");
+        assert!(
+            stale.starts_with(".kindling.") && stale.ends_with(".tmp"),
+            "{stale}"
+        );
+        let attrs = Attrs {
+            owner: None,
+            mode: 0o644,
+        };
+        for way in ["unnamed", "named"] {
+            std::fs::write(tmp.path().join("etc").join(&stale), "half").expect("stale");
+            let written = if way == "named" {
+                named(&leaf, attrs, InTheWay::NoDirectory, |out| {
+                    out.write_all(b"new\n")
+                })
+            } else {
+                atomic(&leaf, attrs, |out| out.write_all(b"new\n"))
+            };
+            assert!(written.is_ok(), "{way}");
+            assert_eq!(names(&tmp.path().join("etc")), ["hostname"], "{way}");
+            assert_eq!(
+                std::fs::read_to_string(tmp.path().join("etc/hostname")).expect("read"),
+                "new\n"
+            );
+        }
+        // A directory that an interrupted replace (overwrite: true) had swapped out and not
+        // yet removed goes too.
+        std::fs::create_dir_all(tmp.path().join("etc").join(&stale).join("d")).expect("mkdir");
+        std::fs::write(tmp.path().join("etc").join(&stale).join("d/f"), "x").expect("write");
+        replace(&root, &leaf, attrs, |out| out.write_all(b"newer\n")).expect("replaced");
+        assert_eq!(names(&tmp.path().join("etc")), ["hostname"]);
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("etc/hostname")).expect("read"),
+            "newer\n"
+        );
     }
 
     // Issue 15, item 3: the old node must stay until the new file is complete.
