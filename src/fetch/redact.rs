@@ -3,7 +3,7 @@
 
 /// A printable form of a URL with contents and credentials left out.
 pub fn redact(url: &str) -> String {
-    if let Some(rest) = url.strip_prefix("data:") {
+    if let Some(rest) = super::data_url_rest(url) {
         let header = rest.split(',').next().unwrap_or("");
         let media = header.split(';').next().unwrap_or("");
         return format!("data:{media}… ({} bytes)", url.len());
@@ -40,6 +40,12 @@ mod tests {
             "data:text/plain… (31 bytes)"
         );
         assert_eq!(redact("data:,secret"), "data:… (12 bytes)");
+        // Schemes are case-insensitive (the data_url fuzz target found these printed whole).
+        assert_eq!(redact("DATA:,secret"), "data:… (12 bytes)");
+        assert_eq!(
+            redact("Data:text/plain;base64,c2VjcmV0"),
+            "data:text/plain… (31 bytes)"
+        );
         assert_eq!(
             redact("https://user:pw@host/a/b?token=x#f"),
             "https://host/a/b?…"
