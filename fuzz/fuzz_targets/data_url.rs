@@ -1,0 +1,121 @@
+//! `data:` URLs as the engine reads them for file contents and config sources (the fetch
+//! layer: RFC 2397 decoding, then gzip when `compression` says so, the size limit, the hash
+//! check). The input is the URL (`data:` is put in front when it has no scheme of that name).
+//! Whatever the bytes:
+//! - no panic; the decoded content is never longer than the URL, and a gzip one never longer
+//!   than the limit; the size and digest reported are those of the bytes handed over;
+//! - a data URL that config validation accepts is one the fetch layer decodes;
+//! - an error never shows the URL's contents (they are config contents, maybe secrets);
+//! - round trip: what it decodes to, and the input bytes themselves, encoded by flint the way
+//!   Butane embeds contents (percent, base64 or gzip+base64), validate and decode back to the
+//!   same bytes.
+
+#![no_main]
+
+use kindling::fetch::hash::sha512_of;
+use kindling::fetch::Fetcher;
+use kindling_spec::types::Resource;
+use libfuzzer_sys::fuzz_target;
+
+/// The size limit for the fuzzed URLs' decoded content, small so gzip bombs reach it.
+const LIMIT: u64 = 64 * 1024;
+
+fn resource(url: &str, compression: Option<&str>, hash: Option<String>) -> Resource {
+    let mut r = Resource {
+        source: Some(url.to_owned()),
+        compression: compression.map(str::to_owned),
+        ..Resource::default()
+    };
+    r.verification.hash = hash;
+    r
+}
+
+/// Whether a spec 3.6.0 config with this file source passes validation.
+fn validates(url: &str, compression: Option<&str>) -> bool {
+    let mut contents = serde_json::json!({ "source": url });
+    if let Some(c) = compression {
+        contents["compression"] = c.into();
+    }
+    let config = serde_json::json!({
+        "ignition": { "version": "3.6.0" },
+        "storage": { "files": [{ "path": "/f", "contents": contents }] },
+    });
+    let text = serde_json::to_vec(&config).expect("JSON");
+    kindling_spec::parse(&text, kindling_spec::Options::default()).is_ok()
+}
+
+/// The error must not carry the URL's data (what follows the first comma).
+fn assert_redacted(url: &str, message: &str) {
+    let body = url.split_once(',').map_or("", |(_, b)| b);
+    assert!(
+        body.len() < 16 || !message.contains(body),
+        "an error shows the data URL's contents: {message}"
+    );
+}
+
+/// flint's encoding of `bytes` validates and decodes back to `bytes`.
+fn round_trip(fetcher: &Fetcher, bytes: &[u8]) {
+    for allow_gzip in [false, true] {
+        let made = flint::data_url::make(bytes, None, allow_gzip);
+        let compression = made.compression.filter(|c| !c.is_empty());
+        assert!(
+            validates(&made.url, compression),
+            "flint's data URL does not validate: {}",
+            made.url
+        );
+        let (back, _) = fetcher
+            .fetch_to_vec(&resource(&made.url, compression, None), bytes.len() as u64)
+            .unwrap_or_else(|e| panic!("flint's data URL does not decode: {e}"));
+        assert_eq!(back, bytes, "round trip through {}", made.url);
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let url = match text.get(..5) {
+        Some(s) if s.eq_ignore_ascii_case("data:") => text.into_owned(),
+        _ => format!("data:{text}"),
+    };
+    let fetcher = Fetcher::default();
+
+    let plain = fetcher.fetch_to_vec(&resource(&url, None, None), LIMIT);
+    match &plain {
+        Ok((bytes, fetched)) => {
+            assert!(
+                bytes.len() <= url.len(),
+                "{} bytes from a {}-byte URL",
+                bytes.len(),
+                url.len()
+            );
+            assert_eq!(fetched.size, bytes.len() as u64);
+            assert_eq!(fetched.digest, sha512_of(bytes));
+        }
+        Err(e) => {
+            assert_redacted(&url, &e.to_string());
+            assert!(
+                !validates(&url, None),
+                "validation accepts {url:?}, the fetch layer refuses it: {e}"
+            );
+        }
+    }
+
+    // A pin that cannot match (or, for empty content, does): the mismatch names the URL.
+    let pin = sha512_of(b"\0").to_string();
+    match fetcher.fetch_to_vec(&resource(&url, None, Some(pin)), LIMIT) {
+        Ok((bytes, _)) => assert_eq!(bytes, b"\0"),
+        Err(e) => assert_redacted(&url, &e.to_string()),
+    }
+
+    match fetcher.fetch_to_vec(&resource(&url, Some("gzip"), None), LIMIT) {
+        Ok((bytes, fetched)) => {
+            assert!(bytes.len() as u64 <= LIMIT);
+            assert_eq!(fetched.size, bytes.len() as u64);
+        }
+        Err(e) => assert_redacted(&url, &e.to_string()),
+    }
+
+    if let Ok((bytes, _)) = &plain {
+        round_trip(&fetcher, bytes);
+    }
+    round_trip(&fetcher, data);
+});
