@@ -64,7 +64,9 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus" "$artifacts"
     dirs=("$corpus")
     [[ -d fuzz/seeds/$t ]] && dirs+=("fuzz/seeds/$t")
-    flags=(-max_total_time="$secs" -max_len=65536 -artifact_prefix="$artifacts/")
+    # One input running 30 s (libFuzzer's default is 20 minutes, longer than a CI run) is a
+    # finding: inputs are at most 64 KiB, and they take milliseconds.
+    flags=(-max_total_time="$secs" -max_len=65536 -timeout=30 -artifact_prefix="$artifacts/")
     # The bounded front end keeps at most 64 KiB of payload, and so does data_url's gzip
     # path: any single allocation above 32 MiB (an unpacked bomb held in memory) is reported
     # as a finding. (Not -rss_limit_mb: under ASan the process sits at 400-600 MB whatever
