@@ -445,6 +445,22 @@ mod tests {
         assert_eq!(bytes, b"hi");
     }
 
+    /// Found by the data_url fuzz target: validation accepts a `#` in the media type, as
+    /// Ignition does, but the decoder took it for the start of a fragment and found no comma.
+    #[test]
+    fn a_hash_sign_in_a_data_url_is_no_fragment() {
+        for (url, want) in [
+            ("data:text/x#y,abc", &b"abc"[..]),
+            ("data:text/x#y;base64,aGk=", b"hi"),
+            ("data:,a%23b", b"a#b"),
+        ] {
+            let (bytes, _) = Fetcher::default()
+                .fetch_to_vec(&res(url), 1024)
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(bytes, want, "{url}");
+        }
+    }
+
     #[test]
     fn gzip_is_decompressed_and_the_hash_covers_the_result() {
         let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
