@@ -12,8 +12,10 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # mdBook from the virtual environment tools/install-deps.sh makes, else one on PATH.
 MDBOOK ?= $(if $(wildcard target/venv/bin/mdbook),target/venv/bin/mdbook,mdbook)
+# How long `make test` (and so CI) and `make fuzz` run each fuzz target, in seconds.
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build release demo test qemu-test lint docs generated install deb clean uki
+.PHONY: all deps build release demo test fuzz qemu-test lint docs generated install deb clean uki
 
 all: build
 
@@ -34,12 +36,18 @@ release:
 demo: deps release
 	./tools/demo.sh
 
-# Every test: formatting, lints, unit/integration/differential tests, and the docs build.
+# Every test: formatting, lints, unit/integration/differential tests, the docs build, and
+# every fuzz target for FUZZ_SECONDS.
 # The QEMU scenarios put the workspace's own debug build of the engine into their initramfs.
 test: deps lint
 	$(CARGO) build --workspace --bins
 	KINDLING_BIN=$(CURDIR)/target/debug/kindling $(CARGO) test --workspace --no-fail-fast
 	$(MDBOOK) build docs
+	tools/fuzz.sh $(FUZZ_SECONDS)
+
+# Every fuzz target (all but the canary), FUZZ_SECONDS each; a crash fails it (tools/fuzz.sh).
+fuzz:
+	tools/fuzz.sh $(FUZZ_SECONDS)
 
 # A signed Unified Kernel Image (see docs/src/secure-boot.md):
 #   make uki KERNEL=/boot/vmlinuz-… INITRD=initrd.img CMDLINE="root=… kindling.firstboot" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets for a bounded time: tools/fuzz.sh [SECONDS per target] [TARGET…]
-# Targets: signed_message and signed_message_bounded (the signed-config front end),
-# config_parse (JSON + validation), cmdline (the kernel command line), policy (policy.json).
+# Without targets it runs every target in fuzz/Cargo.toml but `canary` (the list in
+# docs/src/security.md, "Fuzzing"); `make test`, and so CI, runs them all for 60 s each.
 # `canary` fails on its first input, on purpose: `tools/fuzz.sh 5 canary` must exit 1.
 #
 # Every target runs; then the script exits 1 if any of them found a crash, a leak, a timeout
@@ -10,20 +10,53 @@
 # `cargo fuzz run --fuzz-dir fuzz TARGET fuzz/artifacts/TARGET/crash-…` replays it.
 # Seeds come from fuzz/seeds/TARGET/ (small, in git); what the fuzzer finds goes to
 # fuzz/corpus/TARGET/ (not in git).
-# Needs cargo-fuzz (installed on first use). cargo-fuzz needs nightly features; on a stable
-# toolchain RUSTC_BOOTSTRAP=1 enables them for this build only.
+# cargo-fuzz (a pinned version) is installed on first use into target/tools, so the script
+# does not depend on what ~/.cargo holds. cargo-fuzz needs nightly features; on a stable
+# toolchain RUSTC_BOOTSTRAP=1 enables them for this build only. libFuzzer itself is C++: the
+# build needs a C++ compiler (g++).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(signed_message signed_message_bounded config_parse cmdline policy)
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+if [[ ! $secs =~ ^[0-9]+$ ]]; then
+    echo "usage: tools/fuzz.sh [SECONDS per target] [TARGET…] (got seconds ${secs@Q})" >&2
+    exit 2
+fi
+# libFuzzer reads -max_total_time=0 as "no limit": 0 here means "do not fuzz" instead
+# (`make test FUZZ_SECONDS=0` skips the step).
+if ((secs == 0)); then
+    echo "== fuzzing skipped (0 seconds per target)"
+    exit 0
+fi
+cargo_fuzz_version=0.13.2
+tools=$PWD/target/tools
+if [[ $("$tools/bin/cargo-fuzz" --version 2>/dev/null) != "cargo-fuzz $cargo_fuzz_version" ]]; then
+    echo "== installing cargo-fuzz $cargo_fuzz_version into $tools"
+    start=$SECONDS
+    cargo install --quiet --locked --force --root "$tools" --version "$cargo_fuzz_version" cargo-fuzz
+    echo "== installed in $((SECONDS - start))s"
+fi
+# `cargo fuzz` runs the first cargo-fuzz on PATH: this one.
+export PATH=$tools/bin:$PATH
 export RUSTC_BOOTSTRAP=1
+if ! ((${#targets[@]})); then
+    mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz | grep -vx canary)
+    ((${#targets[@]})) || { echo "!! cargo fuzz list found no targets" >&2; exit 1; }
+fi
 # With RUST_BACKTRACE=1 in the environment, anyhow (sequoia's errors) captures a backtrace
 # for every error it makes, and sequoia makes one per byte when it skips junk: 1 kB of input
 # took 11 s instead of a few ms. Panics still print their backtrace.
 export RUST_LIB_BACKTRACE=0
+# One build for all of them (cargo links the targets in parallel); each run below then only
+# checks that it is up to date.
+echo "== building the fuzz targets"
+start=$SECONDS
+if ! cargo fuzz build --fuzz-dir fuzz; then
+    echo "!! building the fuzz targets failed" >&2
+    exit 1
+fi
+echo "== built in $((SECONDS - start))s"
 failed=()
 for t in "${targets[@]}"; do
     corpus=fuzz/corpus/$t
@@ -31,11 +64,14 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus" "$artifacts"
     dirs=("$corpus")
     [[ -d fuzz/seeds/$t ]] && dirs+=("fuzz/seeds/$t")
-    flags=(-max_total_time="$secs" -max_len=65536 -artifact_prefix="$artifacts/")
-    # The bounded front end keeps at most 64 KiB of payload: any single allocation above
-    # 32 MiB (an unpacked bomb held in memory) is reported as a finding. (Not -rss_limit_mb:
-    # under ASan the process sits at 400-600 MB whatever the target does.)
-    if [[ $t == signed_message_bounded ]]; then flags+=(-malloc_limit_mb=32); fi
+    # One input running 30 s (libFuzzer's default is 20 minutes, longer than a CI run) is a
+    # finding: inputs are at most 64 KiB, and they take milliseconds.
+    flags=(-max_total_time="$secs" -max_len=65536 -timeout=30 -artifact_prefix="$artifacts/")
+    # The bounded front end keeps at most 64 KiB of payload, and so does data_url's gzip
+    # path: any single allocation above 32 MiB (an unpacked bomb held in memory) is reported
+    # as a finding. (Not -rss_limit_mb: under ASan the process sits at 400-600 MB whatever
+    # the target does.)
+    if [[ $t == signed_message_bounded || $t == data_url ]]; then flags+=(-malloc_limit_mb=32); fi
     log=$artifacts/last-run.log
     stamp=$(mktemp)
     echo "== fuzzing $t for ${secs}s"

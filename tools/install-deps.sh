@@ -9,7 +9,7 @@ for pkg in ignition time openssl passwd python3 libclang-dev libssl-dev pkg-conf
     qemu-system-x86 dracut-core dracut-network mmdebstrap e2fsprogs zstd cpio kmod udev dbus iproute2 \
     gdisk mdadm xfsprogs btrfs-progs dosfstools libblkid-dev cryptsetup-bin \
     ovmf systemd-boot-efi sbsigntool mtools binutils swtpm swtpm-tools python3-venv \
-    clevis clevis-luks clevis-tpm2 tpm2-tools tang socat curl xorriso genisoimage dpkg-dev lintian strace; do
+    clevis clevis-luks clevis-tpm2 tpm2-tools tang socat curl xorriso genisoimage dpkg-dev lintian strace g++; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

@@ -178,7 +178,16 @@ pub enum FetchError {
 /// answer to "is this remote" that the trust policy, the offline check and fetch-ahead all
 /// use (the fetch layer's own policy check covers `oem:` as well, see `FetchPolicy::check`).
 pub fn is_remote(url: &str) -> bool {
-    !(url.is_empty() || url.starts_with("data:") || oem::is_oem(url))
+    !(url.is_empty() || data_url_rest(url).is_some() || oem::is_oem(url))
+}
+
+/// What follows `data:` when `url` is a data URL. The scheme is case-insensitive (RFC 3986),
+/// as the fetch layer's dispatch and validation read it: `DATA:,x` is a data URL too, and
+/// must be redacted and treated as local like one.
+fn data_url_rest(url: &str) -> Option<&str> {
+    url.split_once(':')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("data"))
+        .map(|(_, rest)| rest)
 }
 
 /// Fetches resources with one set of settings. The HTTP client is built on first use, and so
@@ -437,6 +446,22 @@ mod tests {
         assert_eq!(bytes, b"hi");
     }
 
+    /// Found by the data_url fuzz target: validation accepts a `#` in the media type, as
+    /// Ignition does, but the decoder took it for the start of a fragment and found no comma.
+    #[test]
+    fn a_hash_sign_in_a_data_url_is_no_fragment() {
+        for (url, want) in [
+            ("data:text/x#y,abc", &b"abc"[..]),
+            ("data:text/x#y;base64,aGk=", b"hi"),
+            ("data:,a%23b", b"a#b"),
+        ] {
+            let (bytes, _) = Fetcher::default()
+                .fetch_to_vec(&res(url), 1024)
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(bytes, want, "{url}");
+        }
+    }
+
     #[test]
     fn gzip_is_decompressed_and_the_hash_covers_the_result() {
         let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -460,6 +485,34 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("hash mismatch for data:…"), "{msg}");
         assert!(!msg.contains("secret"), "{msg}");
+    }
+
+    /// Found by the `data_url` fuzz target: a URL scheme is case-insensitive, so `DATA:` is
+    /// decoded as a data URL (and validation accepts it), but errors printed it whole.
+    #[test]
+    fn data_urls_with_an_upper_case_scheme_are_data_urls() {
+        for url in ["DATA:,secret-password", "Data:;base64,c2VjcmV0LXBhc3N3b3Jk"] {
+            let mut r = res(url);
+            r.verification.hash = Some(hash::sha512_of(b"other").to_string());
+            let err = Fetcher::default()
+                .fetch_to_vec(&r, 1024)
+                .expect_err("mismatch");
+            let msg = err.to_string();
+            assert!(msg.starts_with("hash mismatch for data:…"), "{msg}");
+            assert!(!msg.contains("secret") && !msg.contains("c2Vj"), "{msg}");
+            assert!(!is_remote(url), "{url} needs no network");
+            let strict = Fetcher::new(FetchSettings {
+                policy: FetchPolicy {
+                    require_hash: true,
+                    allowed_schemes: None,
+                },
+                ..FetchSettings::default()
+            });
+            assert!(
+                strict.fetch_to_vec(&res(url), 1024).is_ok(),
+                "{url} is covered by the config"
+            );
+        }
     }
 
     #[test]

@@ -285,7 +285,9 @@ fn check_data_url(url: &str) -> Result<(), String> {
         {
             return fail("invalid data character in base64 data");
         }
-        let decoded = data_url::DataUrl::process(url)
+        // As the engine decodes it: a `#` (allowed in the media type) starts no fragment.
+        let whole = url.replace('#', "%23");
+        let decoded = data_url::DataUrl::process(&whole)
             .map_err(|_| ())
             .and_then(|d| d.decode_to_vec().map_err(|_| ()));
         if decoded.is_err() {
@@ -373,6 +375,9 @@ mod tests {
             "data:text/plain;charset=utf-8;base64,aGk=",
             "data:;base64,aGk=",
             "data:text/plain,x",
+            // A `#` in the media type is no fragment (Ignition accepts both).
+            "data:text/x#y,abc",
+            "data:text/x#y;base64,aGk=",
         ] {
             assert!(check_data_url(ok).is_ok(), "{ok}");
         }
