@@ -5,10 +5,12 @@
 //! A stage writes its marker before it changes anything and removes it as its last step; a
 //! stage that fails marks it `failed` on the way out. A marker found when the stage starts is
 //! an earlier attempt that did not finish: the new attempt counts on from it, logs a warning,
-//! and the result report says which attempt finished and which ones did not. Where the marker lives decides what it survives: the
-//! files stage keeps it in the target root (`/etc/.kindling-attempt.json`), so the next boot
-//! sees it; the disks stage has no root yet and keeps it in the run directory, which a
-//! reboot clears (see `docs/src/debugging-first-boot.md`).
+//! and the result report says which attempt finished and which ones did not.
+//!
+//! Where the marker lives decides what it survives: the files stage keeps it in the target
+//! root (`/etc/.kindling-attempt.json`), so the next boot sees it; the disks stage has no root
+//! yet and keeps it in the run directory, which a reboot clears (see
+//! `docs/src/debugging-first-boot.md`).
 //!
 //! A marker holds a date, a boot id and counters, never anything from the config.
 
