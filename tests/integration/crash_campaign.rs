@@ -321,13 +321,7 @@ struct FilesBench {
 
 impl FilesBench {
     fn new() -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().to_path_buf();
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
-        let base = dir.join("base");
-        fs::create_dir(&base).expect("mkdir base");
-        common::make_files_root(&base);
+        let (tmp, dir, base) = common::dir_with_root("base");
         fs::write(base.join("etc/hostname"), "old-name\n").expect("hostname");
         // A directory that a file replaces (overwrite: true).
         fs::create_dir_all(base.join("etc/issue.d/sub")).expect("issue.d");

@@ -32,12 +32,7 @@ struct Case {
 
 impl Case {
     fn new() -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().to_path_buf();
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
-        let root = dir.join("root");
-        fs::create_dir(&root).expect("mkdir root");
-        common::make_files_root(&root);
+        let (tmp, dir, root) = common::dir_with_root("root");
         let outside = dir.join("outside");
         fs::create_dir(&outside).expect("mkdir outside");
         fs::write(outside.join("keep.txt"), "sentinel\n").expect("sentinel");

@@ -8,7 +8,6 @@
 use crate::common;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
@@ -40,12 +39,7 @@ struct Case {
 
 impl Case {
     fn new() -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().to_path_buf();
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
-        let root = dir.join("root");
-        fs::create_dir(&root).expect("mkdir root");
-        common::make_files_root(&root);
+        let (tmp, dir, root) = common::dir_with_root("root");
         fs::create_dir_all(root.join("etc/cron.d")).expect("cron.d");
         fs::create_dir_all(root.join("etc/systemd/system")).expect("systemd dir");
         Self {

@@ -353,6 +353,20 @@ pub fn require_root(test: &str) -> bool {
     false
 }
 
+/// A fresh directory (0755, so programs acting as another user can walk into it) holding a
+/// minimal target root at `<dir>/<name>` ([`make_files_root`]): the guard, the directory and
+/// the root.
+pub fn dir_with_root(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().to_path_buf();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let root = dir.join(name);
+    fs::create_dir(&root).expect("mkdir root");
+    make_files_root(&root);
+    (tmp, dir, root)
+}
+
 /// A minimal target root: `/etc/passwd`, `/etc/group`, `/etc/shadow` and `/etc/gshadow`
 /// with root's entries, root's home `/root`, and an SELinux config that turns SELinux off (Ignition reads it).
 /// The directory is made 0755 so that programs acting as another user can walk into it.
