@@ -243,6 +243,56 @@ fn copy_tree(from: &Path, to: &Path) {
 
 /// The refusal of a rerun must say what it found (an earlier attempt that stopped part way,
 /// or a root where provisioning had finished) and what to do.
+/// What a campaign found, point by point: the failures, how each point ended, and a log
+/// printed in one piece at the end.
+struct Tally {
+    stage: &'static str,
+    seed: u64,
+    failures: common::Failures,
+    outcomes: BTreeMap<&'static str, usize>,
+    log: String,
+}
+
+impl Tally {
+    fn start(stage: &'static str, seed: u64, points: usize, all: usize) -> Self {
+        shown(&format!(
+            "{stage} crash campaign: seed {seed} (KINDLING_CRASH_SEED={seed} replays it), {points} of {all} points:"
+        ));
+        Self {
+            stage,
+            seed,
+            failures: common::Failures::new(),
+            outcomes: BTreeMap::new(),
+            log: String::new(),
+        }
+    }
+
+    /// The rerun after a kill at `point` refused: judged, and logged.
+    fn refused(&mut self, point: &Point, rerun: &Output) -> &'static str {
+        judge_refusal(self.stage, point, rerun, &mut self.failures);
+        self.log
+            .push_str(&format!("    refused: {}\n", refusal(rerun)));
+        "rerun refused"
+    }
+
+    fn note(&mut self, point: &Point, ended: &str, verdict: &'static str) {
+        *self.outcomes.entry(verdict).or_default() += 1;
+        self.log
+            .push_str(&format!("  {point}: {ended}; {verdict}\n"));
+    }
+
+    fn finish(self, points: usize) {
+        let (stage, seed) = (self.stage, self.seed);
+        // One write, so that the other campaign's lines do not interleave.
+        shown(&format!(
+            "{stage} crash campaign, seed {seed}:\n{}outcomes: {:?}",
+            self.log, self.outcomes
+        ));
+        self.failures
+            .finish(points, &format!("{stage} crash points (seed {seed})"));
+    }
+}
+
 fn judge_refusal(stage: &str, point: &Point, out: &Output, failures: &mut common::Failures) {
     let err = String::from_utf8_lossy(&out.stderr);
     if !err.contains(&format!("error: {stage} stage failed\n  caused by: "))
@@ -516,15 +566,7 @@ fn files_stage_survives_sigkill_at_random_points() {
         .into_iter()
         .map(|i| all[i].clone())
         .collect();
-    shown(&format!(
-        "files crash campaign: seed {seed} (KINDLING_CRASH_SEED={seed} replays it), {} of {} points:",
-        points.len(),
-        all.len()
-    ));
-
-    let mut failures = common::Failures::new();
-    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut log = String::new();
+    let mut tally = Tally::start("files", seed, points.len(), all.len());
     for point in &points {
         let root = bench.dir.join("root");
         copy_tree(&bench.base, &root);
@@ -534,7 +576,9 @@ fn files_stage_survives_sigkill_at_random_points() {
         let ended = how_it_ended(&crashed);
         let snapshot = common::tree(&root);
         for p in half_written(&snapshot, &before, &after) {
-            failures.push(format!("files {point}: after the kill, {p}"));
+            tally
+                .failures
+                .push(format!("files {point}: after the kill, {p}"));
         }
         let marker = snapshot.contains_key(ATTEMPT_MARKER);
         let changed = comparable(snapshot.clone())
@@ -551,15 +595,14 @@ fn files_stage_survives_sigkill_at_random_points() {
             .collect::<Vec<_>>();
         if crashed.status.success() {
             // Threads and programs do not always make their calls in one order.
-            *outcomes.entry("point not reached").or_default() += 1;
-            log.push_str(&format!("  {point}: {ended}\n"));
+            tally.note(point, &ended, "point not reached");
             continue;
         }
         // Killed after its last step in the root (the marker removed, the report there): the
         // stage had finished, and a rerun is a first boot run again over a provisioned root.
         let reported = !marker && snapshot.contains_key(REPORT);
         if !marker && !reported && !changed.is_empty() {
-            failures.push(format!(
+            tally.failures.push(format!(
                 "files {point}: the killed attempt changed {changed:?} but left no attempt marker"
             ));
         }
@@ -579,7 +622,7 @@ fn files_stage_survives_sigkill_at_random_points() {
                         ));
                     }
                 }
-                failures.push(format!(
+                tally.failures.push(format!(
                     "files {point}: the rerun succeeded with another tree:\n{diff}"
                 ));
             }
@@ -587,31 +630,24 @@ fn files_stage_survives_sigkill_at_random_points() {
             let record = &report["attempts"]["files"];
             let expected = u64::from(marker) + 1;
             if reported && !root.join(REPORT_PREV).exists() {
-                failures.push(format!(
+                tally.failures.push(format!(
                     "files {point}: the rerun over a provisioned root kept no previous report"
                 ));
             }
             if record["attempt"] != expected || (marker && record["interrupted"][0]["attempt"] != 1)
             {
-                failures.push(format!(
+                tally.failures.push(format!(
                     "files {point}: the report says {record} (the killed attempt {} a marker)",
                     if marker { "left" } else { "left no" }
                 ));
             }
             "rerun completed"
         } else {
-            judge_refusal("files", point, &rerun, &mut failures);
-            log.push_str(&format!("    refused: {}\n", refusal(&rerun)));
-            "rerun refused"
+            tally.refused(point, &rerun)
         };
-        *outcomes.entry(verdict).or_default() += 1;
-        log.push_str(&format!("  {point}: {ended}; {verdict}\n"));
+        tally.note(point, &ended, verdict);
     }
-    // One write, so that the other campaign's lines do not interleave.
-    shown(&format!(
-        "files crash campaign, seed {seed}:\n{log}outcomes: {outcomes:?}"
-    ));
-    failures.finish(points.len(), &format!("files crash points (seed {seed})"));
+    tally.finish(points.len());
 }
 
 // ---- disks ----
@@ -762,23 +798,14 @@ fn disks_stage_survives_sigkill_at_random_points() {
         .into_iter()
         .map(|i| all[i].clone())
         .collect();
-    shown(&format!(
-        "disks crash campaign: seed {seed} (KINDLING_CRASH_SEED={seed} replays it), {} of {} points:",
-        points.len(),
-        all.len()
-    ));
-
-    let mut failures = common::Failures::new();
-    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut log = String::new();
+    let mut tally = Tally::start("disks", seed, points.len(), all.len());
     for point in &points {
         blank(&disk);
         fresh_run();
         let crashed = crash(&disks(), point);
         let ended = how_it_ended(&crashed);
         if crashed.status.success() {
-            *outcomes.entry("point not reached").or_default() += 1;
-            log.push_str(&format!("  {point}: {ended}\n"));
+            tally.note(point, &ended, "point not reached");
             continue;
         }
         let marker = env.run_dir().join("attempt/disks.json").exists();
@@ -794,7 +821,7 @@ fn disks_stage_survives_sigkill_at_random_points() {
                     continue;
                 }
                 if read_json(&entry.path()).is_none() {
-                    failures.push(format!(
+                    tally.failures.push(format!(
                         "disks {point}: after the kill, {} is not whole JSON",
                         entry.path().display()
                     ));
@@ -806,35 +833,30 @@ fn disks_stage_survives_sigkill_at_random_points() {
         let verdict = if rerun.status.success() {
             let got = disk_state(&disk);
             if got != reference {
-                failures.push(format!(
+                tally.failures.push(format!(
                     "disks {point}: the rerun succeeded with another disk:\ngot {got:#?}\nwant {reference:#?}"
                 ));
             }
             for p in fsck_problems(&disk) {
-                failures.push(format!("disks {point}: after the rerun, {p}"));
+                tally
+                    .failures
+                    .push(format!("disks {point}: after the rerun, {p}"));
             }
             let record = read_json(&env.run_dir().join(DISKS_RECORD)).unwrap_or_default();
             let expected = u64::from(marker) + 1;
             if record["attempt"] != expected {
-                failures.push(format!(
+                tally.failures.push(format!(
                     "disks {point}: the summary says {record} (the killed attempt {} a marker)",
                     if marker { "left" } else { "left no" }
                 ));
             }
             "rerun completed"
         } else {
-            judge_refusal("disks", point, &rerun, &mut failures);
-            log.push_str(&format!("    refused: {}\n", refusal(&rerun)));
-            "rerun refused"
+            tally.refused(point, &rerun)
         };
-        *outcomes.entry(verdict).or_default() += 1;
-        log.push_str(&format!("  {point}: {ended}; {verdict}\n"));
+        tally.note(point, &ended, verdict);
     }
-    // One write, so that the other campaign's lines do not interleave.
-    shown(&format!(
-        "disks crash campaign, seed {seed}:\n{log}outcomes: {outcomes:?}"
-    ));
-    failures.finish(points.len(), &format!("disks crash points (seed {seed})"));
+    tally.finish(points.len());
 }
 
 // An attempt killed after sgdisk wrote the table and before the kernel was told left a table
