@@ -19,6 +19,15 @@ fuzz_target!(|data: &[u8]| {
             return;
         };
         let json = serde_json::to_vec(&translated.config).expect("the model writes as JSON");
+        // Flatcar's oem:// sources stay in a translation (the engine reads them at boot), and
+        // a 3.x config of its own cannot have them: `kindling translate` says so. Their
+        // configs are not held to standing alone as 3.x.
+        if String::from_utf8_lossy(&json)
+            .to_ascii_lowercase()
+            .contains("\"oem:")
+        {
+            continue;
+        }
         let reread = match kindling_spec::parse(&json, Options::default()) {
             Ok(p) => p,
             Err(report) => panic!(

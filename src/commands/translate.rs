@@ -28,6 +28,18 @@ pub fn run(args: &TranslateArgs) -> Result<ExitCode> {
             eprint!("{}", parsed.report);
             let json = serde_json::to_string_pretty(&parsed.config)
                 .context("writing the translated config as JSON")?;
+            // What only a translated config may hold (Flatcar's oem:// sources) is kept for the
+            // user to replace; say where, so the output is not mistaken for a finished 3.x
+            // config.
+            if let (Some(_), Err(report)) = (
+                parsed.legacy,
+                kindling_spec::parse(json.as_bytes(), Options::default()),
+            ) {
+                eprintln!(
+                    "warning: the engine runs this translation as it is, but as a {to} config of its own it needs these changes first:"
+                );
+                eprint!("{report}");
+            }
             let mut out = std::io::stdout().lock();
             // A closed pipe (e.g. `| head`) is not worth a panic.
             let _ = writeln!(out, "{json}");

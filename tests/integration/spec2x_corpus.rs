@@ -197,6 +197,34 @@ fn filesystems_without_a_path_get_flatcars_mount_point_with_a_warning() {
 }
 
 #[test]
+fn translate_says_where_the_output_needs_changes_to_stand_as_3x() {
+    // Found by the spec2x_translate fuzz target: an oem:// source is kept (the engine reads
+    // it at boot), but a 3.x config of its own cannot have one.
+    let out = run_stdin(
+        &["translate"],
+        br#"{"ignition":{"version":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/etc/x","contents":{"source":"oem:///x"}}]}}"#,
+    );
+    assert!(out.succeeded(), "{out}");
+    let got: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(got["storage"]["files"][0]["contents"]["source"], "oem:///x");
+    assert!(
+        out.stderr
+            .contains("as a 3.6.0 config of its own it needs these changes first")
+            && out.stderr.contains("$.storage.files.0.contents.source")
+            && out
+                .stderr
+                .contains("put the content in a data URL or serve it over http(s)"),
+        "{out}"
+    );
+    // A config without such sources gets no such warning.
+    let out = run(
+        &["translate"],
+        &corpus_dir().join("v2_2-append-dropins-security.ign"),
+    );
+    assert!(!out.stderr.contains("needs these changes"), "{out}");
+}
+
+#[test]
 fn translate_to_an_older_3x_version_sets_that_version() {
     let config = corpus_dir().join("v2_2-append-dropins-security.ign");
     let out = run(&["translate", "--to", "3.0.0"], &config);
