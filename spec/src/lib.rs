@@ -7,6 +7,7 @@
 //! assert_eq!(parsed.version, kindling_spec::SpecVersion::V3_4);
 //! ```
 
+pub mod data_url;
 mod de;
 mod fast;
 mod gate;

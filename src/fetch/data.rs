@@ -2,6 +2,8 @@
 
 use std::io::{Cursor, Read};
 
+use kindling_spec::data_url::DataUrlError;
+
 use super::redact::redact;
 use super::FetchError;
 
@@ -10,13 +12,9 @@ pub(super) fn open(url: &str) -> Result<Box<dyn Read>, FetchError> {
         url: redact(url),
         reason,
     };
-    // Ignition decodes the whole string: a data URL has no fragment. The data_url crate
-    // follows the WHATWG URL rules and cuts at the first `#`, which validation allows in the
-    // media type; escaped, it stays where it is.
-    let whole = url.replace('#', "%23");
-    let parsed = data_url::DataUrl::process(&whole).map_err(|e| invalid(format!("{e:?}")))?;
-    let (body, _) = parsed
-        .decode_to_vec()
-        .map_err(|_| invalid("invalid base64 data".to_owned()))?;
+    let body = kindling_spec::data_url::decode(url).map_err(|e| match e {
+        DataUrlError::Syntax(reason) => invalid(reason),
+        DataUrlError::Base64 => invalid("invalid base64 data".to_owned()),
+    })?;
     Ok(Box::new(Cursor::new(body)))
 }

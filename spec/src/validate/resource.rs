@@ -285,12 +285,8 @@ fn check_data_url(url: &str) -> Result<(), String> {
         {
             return fail("invalid data character in base64 data");
         }
-        // As the engine decodes it: a `#` (allowed in the media type) starts no fragment.
-        let whole = url.replace('#', "%23");
-        let decoded = data_url::DataUrl::process(&whole)
-            .map_err(|_| ())
-            .and_then(|d| d.decode_to_vec().map_err(|_| ()));
-        if decoded.is_err() {
+        // Decoded as the engine decodes it.
+        if crate::data_url::decode(url).is_err() {
             return fail("illegal base64 data");
         }
     } else {
