@@ -126,15 +126,27 @@ fn tmp_name(leaf: &Leaf, suffix: &str) -> String {
 
 /// Links `file` in as `tmp`, replacing what an interrupted attempt left there.
 fn link_tmp(file: &File, leaf: &Leaf, tmp: &str, way: InTheWay<'_>) -> Result<(), RootError> {
-    let link = || unistd::linkat(file, "", &leaf.dir, tmp, AtFlags::AT_EMPTY_PATH);
-    match link() {
+    at_fresh_tmp(leaf, tmp, way, || {
+        unistd::linkat(file, "", &leaf.dir, tmp, AtFlags::AT_EMPTY_PATH)
+    })?
+    .map_err(|e| RootError::io("linking a temporary file for", &leaf.shown, e))
+}
+
+/// Runs `make` to create the temporary name `tmp`; when an interrupted attempt left
+/// something there, clears it ([`clear_stale`]) and runs `make` once more.
+fn at_fresh_tmp<T>(
+    leaf: &Leaf,
+    tmp: &str,
+    way: InTheWay<'_>,
+    make: impl Fn() -> nix::Result<T>,
+) -> Result<nix::Result<T>, RootError> {
+    Ok(match make() {
         Err(Errno::EEXIST) => {
             clear_stale(leaf, tmp, way)?;
-            link()
+            make()
         }
         other => other,
-    }
-    .map_err(|e| RootError::io("linking a temporary file for", &leaf.shown, e))
+    })
 }
 
 /// Removes what an interrupted attempt left at the temporary name `tmp`: a file (maybe
@@ -257,14 +269,8 @@ fn named<E>(
         )
     };
     // A stale temporary file of an interrupted attempt (maybe half-written) goes first.
-    let fd = match create() {
-        Err(Errno::EEXIST) => {
-            clear_stale(leaf, &tmp, way)?;
-            create()
-        }
-        other => other,
-    }
-    .map_err(|e| RootError::io("creating a temporary file for", &leaf.shown, e))?;
+    let fd = at_fresh_tmp(leaf, &tmp, way, create)?
+        .map_err(|e| RootError::io("creating a temporary file for", &leaf.shown, e))?;
     let result = fill_file(File::from(fd), leaf, fill).and_then(|file| {
         set_owner_mode(&file, leaf, attrs)?;
         drop(file);
