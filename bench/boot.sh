@@ -48,32 +48,20 @@ done
 
 # The same three as a host without the optional storage and clevis tools would build them (the
 # issue's "Ignition adds about 13 MB" was measured on such a host). Both modules take these tools
-# only when the host has them, so each is hidden, in a private mount namespace, by an overlay
-# over its directory with a whiteout in its place. sgdisk, partx, wipefs and udevadm stay
-# (Kindling requires them), and so does curl (Ignition's module requires dracut's url-lib).
+# only when the host has them, so each is hidden (tools/build-initramfs.sh --hide). sgdisk,
+# partx, wipefs and udevadm stay (Kindling requires them), and so does curl (Ignition's module
+# requires dracut's url-lib).
 optional_tools=(mkfs.ext4 mke2fs mkfs.xfs mkfs.btrfs mkfs.vfat mkfs.fat mkswap mdadm cryptsetup dmsetup
     clevis clevis-luks-bind clevis-luks-unlock clevis-luks-list clevis-luks-common-functions clevis-decrypt
     clevis-encrypt-sss clevis-decrypt-sss clevis-encrypt-tang clevis-decrypt-tang clevis-encrypt-tpm2
     clevis-decrypt-tpm2 jose luksmeta pwmake tpm2 tpm2_createprimary tpm2_create tpm2_createpolicy
     tpm2_load tpm2_unseal tpm2_flushcontext tpm2_pcrread tpm2_pcrlist)
 echo "== building them again with the optional tools hidden"
-hide="$PWD/$out/hide"
+hide_args=()
+for t in "${optional_tools[@]}"; do hide_args+=(--hide "$t"); done
 for with in none kindling ignition; do
-    rm -rf "$hide"
-    # shellcheck disable=SC2016
-    KINDLING_BIN="$kindling" OUT="$out/initrd-$with-bare.img" HIDE="$hide" unshare -m bash -c '
-        set -e
-        for dir in /usr/bin /usr/sbin; do
-            up="$HIDE/${dir//\//_}"
-            mkdir -p "$up/upper" "$up/work"
-            for t in "${@:2}"; do
-                if [[ -e $dir/$t ]]; then mknod "$up/upper/$t" c 0 0; fi
-            done
-            mount -t overlay overlay -o "lowerdir=$dir,upperdir=$up/upper,workdir=$up/work" "$dir"
-        done
-        exec tools/build-initramfs.sh --with "$1" "$OUT"' _ "$with" "${optional_tools[@]}"
+    KINDLING_BIN="$kindling" tools/build-initramfs.sh --with "$with" "${hide_args[@]}" "$out/initrd-$with-bare.img"
 done
-rm -rf "$hide"
 
 # The root both boot: the test root plus the SELinux config file Ignition wants.
 cp --sparse=always "$work/root.img" "$out/root.img"

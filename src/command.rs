@@ -32,7 +32,7 @@ const MAX_STDERR: u64 = 256 << 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
-    #[error("{what}: could not start `{cmdline}`: {source}")]
+    #[error("{what}: could not start `{cmdline}`: {source}{}", missing_hint(.source, .cmdline))]
     Spawn {
         what: String,
         cmdline: String,
@@ -57,6 +57,18 @@ pub enum CommandError {
 
 /// How much of a failed command's standard output an error keeps.
 const STDOUT_LINES: usize = 20;
+
+/// A program that is not there: say so, and where it comes from. In the initramfs that is the
+/// host that built it (the dracut module copies the optional tools only from there).
+fn missing_hint(source: &std::io::Error, cmdline: &str) -> String {
+    if source.kind() != std::io::ErrorKind::NotFound {
+        return String::new();
+    }
+    let program = cmdline.split(' ').next().unwrap_or(cmdline);
+    format!(
+        " ({program} is not installed; an initramfs carries the tools its build host had: install {program} there and rebuild the initramfs)"
+    )
+}
 
 fn output_suffix(stderr: &str, stdout: &str) -> String {
     let mut out = String::new();
@@ -269,6 +281,23 @@ mod tests {
     }
 
     #[test]
+    fn missing_programs_are_named_with_where_they_come_from() {
+        let err = Cmd::new("creating RAID array /dev/md/data", "kindling-no-such-mdadm")
+            .args(["--create", "/dev/md/data"])
+            .run()
+            .expect_err("fails");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("creating RAID array /dev/md/data: could not start `kindling-no-such-mdadm --create /dev/md/data`: "),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with("(kindling-no-such-mdadm is not installed; an initramfs carries the tools its build host had: install kindling-no-such-mdadm there and rebuild the initramfs)"),
+            "{msg}"
+        );
+    }
+
+    #[test]
     fn failures_carry_the_end_of_stdout_with_secrets_scrubbed() {
         let err = Cmd::new("binding", "sh")
             .args([
@@ -294,16 +323,6 @@ mod tests {
             .expect_err("fails");
         assert!(!err.to_string().contains("$6$hash"));
         assert!(err.to_string().contains("<redacted>"));
-    }
-
-    #[test]
-    fn missing_programs_are_named() {
-        let err = Cmd::new("running nothing", "/nonexistent/prog")
-            .run()
-            .expect_err("fails");
-        assert!(err
-            .to_string()
-            .contains("could not start `/nonexistent/prog`"));
     }
 
     #[test]

@@ -14,6 +14,10 @@
 #   --kernel DIR     an unpacked kernel (default target/qemu/kernel)
 #   --include SRC DST  also put SRC (a file or directory) at DST in the image (repeatable;
 #                    the QEMU tests add unit drop-ins that point the engine at stand-ins)
+#   --hide TOOL      build as on a host without TOOL in /usr/bin and /usr/sbin (repeatable;
+#                    needs root): dracut runs in a private mount namespace where an overlay
+#                    with a whiteout hides it. The benchmark and the tests use it for the
+#                    optional tools, whose absence changes what the modules install.
 #
 # dracut runs from a private module directory (target/qemu/dracut-base) so that nothing is
 # installed on the host.
@@ -23,11 +27,13 @@ cd "$(dirname "$0")/.."
 with=kindling
 kernel=target/qemu/kernel
 includes=()
+hidden=()
 while (($#)); do
     case "$1" in
         --with) with=$2; shift 2 ;;
         --kernel) kernel=$2; shift 2 ;;
         --include) includes+=(--include "$2" "$3"); shift 3 ;;
+        --hide) hidden+=("$2"); shift 2 ;;
         -*) echo "build-initramfs: unknown option $1" >&2; exit 2 ;;
         *) break ;;
     esac
@@ -92,7 +98,29 @@ omit=$(find "$kmoddir/kernel/drivers/net" -name '*.ko*' -printf '%f\n' | sed 's/
     tr '-' '_' | grep -vxE 'virtio_net|net_failover|failover' | tr '\n' ' ')
 
 mkdir -p "$(dirname "$out")"
-dracutbasedir="$base" dracut --quiet --force --no-hostonly --no-hostonly-cmdline \
+run=()
+if ((${#hidden[@]})); then
+    # Each hidden tool becomes a whiteout (a 0:0 character device) in an overlay's upper
+    # directory, seen only by this private mount namespace.
+    hide="$base/hide"
+    # shellcheck disable=SC2016
+    run=(unshare -m bash -c '
+        set -e
+        hide=$1 n=$2
+        shift 2
+        tools=("${@:1:n}")
+        shift "$n"
+        for dir in /usr/bin /usr/sbin; do
+            up="$hide/${dir//\//_}"
+            mkdir -p "$up/upper" "$up/work"
+            for t in "${tools[@]}"; do
+                if [[ -e $dir/$t ]]; then mknod "$up/upper/$t" c 0 0; fi
+            done
+            mount -t overlay overlay -o "lowerdir=$dir,upperdir=$up/upper,workdir=$up/work" "$dir"
+        done
+        exec "$@"' _ "$hide" "${#hidden[@]}" "${hidden[@]}")
+fi
+dracutbasedir="$base" "${run[@]}" dracut --quiet --force --no-hostonly --no-hostonly-cmdline \
     --no-early-microcode --reproducible \
     --conf "$base/dracut.conf" --confdir "$base/conf.d" \
     --kver "$release" --kmoddir "$kmoddir" \

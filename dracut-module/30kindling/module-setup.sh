@@ -72,23 +72,38 @@ depends() {
 }
 
 installkernel() {
-    # fw_cfg carries the config on platform qemu; the md personalities and dm-crypt serve
-    # storage.raid and storage.luks.
+    # Each driver set follows the tool that uses it: an image without mdadm cannot build an
+    # array, so the md personalities would be dead weight in it, and so would dm-crypt and the
+    # ciphers without cryptsetup, and vboxguest without VBoxControl. A config asking for RAID or LUKS on such an image fails naming the missing
+    # tool, as it did before; the drivers never were the only thing missing.
+    #
+    # fw_cfg carries the config on platform qemu.
     hostonly='' instmods qemu_fw_cfg
-    # The guest interfaces of the other hypervisor platforms, where the kernel has them:
-    # hyperv (the KVP device), applehv (vsock), qemu on s390x/ppc64le (virtio-blk), zvm (the
-    # reader), nvidiabluefield (the boot FIFO), virtualbox (VBoxControl's driver).
-    hostonly='' instmods hv_utils vsock vmw_vsock_virtio_transport virtio_blk vmur mlxbf_bootctl vboxguest
-    hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear dm_mod dm_crypt
-    # The ciphers and hashes LUKS volumes use: cryptsetup's default (aes-xts-plain64 with
-    # sha256; argon2 runs in user space), the usual alternatives (cbc-essiv, serpent,
-    # twofish, sha1, sha512), the AF_ALG sockets cryptsetup reaches the kernel's crypto
-    # through, and the random generators dm-crypt seeds from. Not all of crypto/: that
-    # carries the self-test module tcrypt and compressors and ciphers no LUKS volume uses.
-    hostonly='' instmods af_alg algif_skcipher algif_hash drbg jitterentropy_rng \
-        aes xts cbc ecb essiv sha1 sha256 sha512 serpent twofish
+    # The guest interfaces of the other hypervisor platforms: hyperv (the KVP device), applehv
+    # (vsock), qemu on s390x/ppc64le (virtio-blk), zvm (the reader), nvidiabluefield (the boot
+    # FIFO), virtualbox (VBoxControl's driver).
+    hostonly='' instmods hv_utils vsock vmw_vsock_virtio_transport virtio_blk
+    case ${DRACUT_ARCH:-$(uname -m)} in
+        s390x) hostonly='' instmods vmur ;;
+        aarch64) hostonly='' instmods mlxbf_bootctl ;;
+    esac
+    if find_binary VBoxControl &>/dev/null; then
+        hostonly='' instmods vboxguest
+    fi
+    if find_binary mdadm &>/dev/null; then
+        hostonly='' instmods md_mod raid0 raid1 raid10 raid456 linear
+    fi
+    if find_binary cryptsetup &>/dev/null; then
+        # The ciphers and hashes LUKS volumes use: cryptsetup's default (aes-xts-plain64 with
+        # sha256; argon2 runs in user space), the usual alternatives (cbc-essiv, serpent,
+        # twofish, sha1, sha512), the AF_ALG sockets cryptsetup reaches the kernel's crypto
+        # through, and the random generators dm-crypt seeds from. Not all of crypto/: that
+        # carries the self-test module tcrypt and compressors and ciphers no LUKS volume uses.
+        hostonly='' instmods dm_mod dm_crypt af_alg algif_skcipher algif_hash drbg \
+            jitterentropy_rng aes xts cbc ecb essiv sha1 sha256 sha512 serpent twofish
+    fi
     # The TPM: measured configs and clevis tpm2 bindings.
-    hostonly='' instmods =drivers/char/tpm
+    hostonly='' instmods "=drivers/char/tpm"
     # Config drives and OVF CD-ROMs (openstack, cloudstack, nutanix, powervs, kubevirt,
     # ibmcloud, proxmoxve: config-2/cidata; azure, azurestack: udf or iso9660): the CD-ROM
     # drivers and the filesystems they carry.

@@ -187,7 +187,7 @@ fn build() -> Result<Setup, String> {
     )?;
     let engine = kindling_binary(&repo)?;
     let initrd = work.join("initrd-kindling.img");
-    build_initramfs(&repo, &kernel_dir, &engine, &initrd, None, &[])?;
+    build_initramfs(&repo, &kernel_dir, &engine, &initrd, None, &[], &[])?;
     Ok(Setup {
         kernel: kernel_dir.join("vmlinuz"),
         kernel_dir,
@@ -200,7 +200,8 @@ fn build() -> Result<Setup, String> {
 }
 
 /// Builds an initramfs with 30kindling into `out`; with `trust_dir`, its policy.json and
-/// trust/ certificates go in (KINDLING_TRUST_DIR).
+/// trust/ certificates go in (KINDLING_TRUST_DIR); `hidden` tools are built as on a host
+/// without them (`--hide`).
 fn build_initramfs(
     repo: &Path,
     kernel_dir: &Path,
@@ -208,6 +209,7 @@ fn build_initramfs(
     out: &Path,
     trust_dir: Option<&Path>,
     includes: &[(PathBuf, String)],
+    hidden: &[&str],
 ) -> Result<(), String> {
     let started = Instant::now();
     let mut command = Command::new("bash");
@@ -217,6 +219,9 @@ fn build_initramfs(
         .arg(kernel_dir);
     for (src, dst) in includes {
         command.arg("--include").arg(src).arg(dst);
+    }
+    for tool in hidden {
+        command.args(["--hide", tool]);
     }
     command
         .arg(out)
@@ -239,38 +244,43 @@ fn build_initramfs(
 }
 
 impl Setup {
-    /// Another initramfs like [`Setup::initrd`], with a trust policy and certificates baked
-    /// in: `name` names the file under the work directory.
-    pub fn initrd_with_trust(&self, name: &str, trust_dir: &Path) -> PathBuf {
+    /// Another initramfs like [`Setup::initrd`], at `initrd-<name>.img` in the work directory.
+    fn variant(
+        &self,
+        name: &str,
+        trust_dir: Option<&Path>,
+        includes: &[(PathBuf, String)],
+        hidden: &[&str],
+    ) -> PathBuf {
         let out = self.work.join(format!("initrd-{name}.img"));
         if let Err(e) = build_initramfs(
             &self.repo,
             &self.kernel_dir,
             &self.engine,
             &out,
-            Some(trust_dir),
-            &[],
+            trust_dir,
+            includes,
+            hidden,
         ) {
             panic!("{e}");
         }
         out
     }
 
+    /// An initramfs like [`Setup::initrd`], with a trust policy and certificates baked in.
+    pub fn initrd_with_trust(&self, name: &str, trust_dir: &Path) -> PathBuf {
+        self.variant(name, Some(trust_dir), &[], &[])
+    }
+
     /// An initramfs like [`Setup::initrd`] with more files in it: `(source, path in the
     /// image)`, e.g. unit drop-ins that point the engine at a stand-in.
     pub fn initrd_with_files(&self, name: &str, files: &[(PathBuf, String)]) -> PathBuf {
-        let out = self.work.join(format!("initrd-{name}.img"));
-        if let Err(e) = build_initramfs(
-            &self.repo,
-            &self.kernel_dir,
-            &self.engine,
-            &out,
-            None,
-            files,
-        ) {
-            panic!("{e}");
-        }
-        out
+        self.variant(name, None, files, &[])
+    }
+
+    /// An initramfs like [`Setup::initrd`], built as on a host without `tools`.
+    pub fn initrd_without_tools(&self, name: &str, tools: &[&str]) -> PathBuf {
+        self.variant(name, None, &[], tools)
     }
 
     /// An initramfs whose trust policy requires signed configs under a strict chain and trusts
