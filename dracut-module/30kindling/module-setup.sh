@@ -74,8 +74,9 @@ depends() {
 installkernel() {
     # Each driver set follows the tool that uses it: an image without mdadm cannot build an
     # array, so the md personalities would be dead weight in it, and so would dm-crypt and the
-    # ciphers without cryptsetup, and vboxguest without VBoxControl. A config asking for RAID or LUKS on such an image fails naming the missing
-    # tool, as it did before; the drivers never were the only thing missing.
+    # ciphers without cryptsetup, and vboxguest without VBoxControl. A config asking for RAID
+    # or LUKS on such an image fails naming the missing tool, as it did before: the drivers
+    # were never the only thing missing.
     #
     # fw_cfg carries the config on platform qemu.
     hostonly='' instmods qemu_fw_cfg
