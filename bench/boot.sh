@@ -173,6 +173,17 @@ echo "|---|---|---|---|"
 printf '| kernel start → initrd-switch-root.target, first boot (s) | %.3f | %.3f | |\n' "$kf" "$if_"
 printf '| the same image booted without the firstboot argument (s) | %.3f | %.3f | |\n' "$kp" "$ip"
 printf '| **what provisioning adds to the boot (s)** | **%.3f** | **%.3f** | **%.2f** |\n' "$ka" "$ia" "$(ratio "$ka" "$ia")"
+# The same from each run's own pair (first boot minus plain boot of the same run), as a check
+# that the difference of medians is not an artefact of the two distributions' shapes.
+paired() { awk -F'\t' -v k="$1" '$1 == k { t[$2 "," $3] = $4 } END { for (r in t) if (r ~ /^first,/) { n = substr(r, 7); print t[r] - t["plain," n] } }' "$results" | median; }
+kd=$(paired kindling) id=$(paired ignition)
+printf '| the same, median of the per-run differences (s) | %.3f | %.3f | %.2f |\n' "$kd" "$id" "$(ratio "$kd" "$id")"
+range_of() { awk -F'\t' -v k="$1" -v m="$2" '$1 == k && $2 == m { print $4 }' "$results" | sort -n | sed -n '1p;$p' | paste -sd' '; }
+for mode in first plain; do
+    read -r klo khi <<<"$(range_of kindling "$mode")"
+    read -r ilo ihi <<<"$(range_of ignition "$mode")"
+    printf '| %s boots, lowest – highest (s) | %.3f – %.3f | %.3f – %.3f | |\n' "$mode" "$klo" "$khi" "$ilo" "$ihi"
+done
 for col in 5:"kernel start → provisioning complete (s)" 6:"provisioning span: first stage started → complete (s)" \
     7:"stage units running, summed (s)"; do
     c=${col%%:*} label=${col#*:}
