@@ -32,9 +32,11 @@ const MAX_STDERR: u64 = 256 << 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
-    #[error("{what}: could not start `{cmdline}`: {source}{}", missing_hint(.source, .cmdline))]
+    #[error("{what}: could not start `{cmdline}`: {source}{}", missing_hint(.source, .program))]
     Spawn {
         what: String,
+        /// The program alone, as given (the command line shows it shell-quoted).
+        program: String,
         cmdline: String,
         source: std::io::Error,
     },
@@ -60,11 +62,10 @@ const STDOUT_LINES: usize = 20;
 
 /// A program that is not there: say so, and where it comes from. In the initramfs that is the
 /// host that built it (the dracut module copies the optional tools only from there).
-fn missing_hint(source: &std::io::Error, cmdline: &str) -> String {
+fn missing_hint(source: &std::io::Error, program: &str) -> String {
     if source.kind() != std::io::ErrorKind::NotFound {
         return String::new();
     }
-    let program = cmdline.split(' ').next().unwrap_or(cmdline);
     format!(
         " ({program} is not installed; an initramfs carries the tools its build host had: install {program} there and rebuild the initramfs)"
     )
@@ -178,22 +179,19 @@ impl Cmd {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let spawn_err = |source| CommandError::Spawn {
+        // Starting the program, or waiting for it, failed.
+        let not_run = |source| CommandError::Spawn {
             what: self.what.clone(),
+            program: self.args_shown[0].clone(),
             cmdline: cmdline.clone(),
             source,
         };
-        let mut child = self.command.spawn().map_err(spawn_err)?;
+        let mut child = self.command.spawn().map_err(not_run)?;
         if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
             use std::io::Write;
             // A program that exits without reading all input reports its own error below.
             let _ = stdin.write_all(bytes);
         }
-        let wait_err = |source| CommandError::Spawn {
-            what: self.what.clone(),
-            cmdline: cmdline.clone(),
-            source,
-        };
         let stderr = child.stderr.take().map(|pipe| {
             std::thread::spawn(move || {
                 let mut kept = Vec::new();
@@ -208,7 +206,7 @@ impl Cmd {
             if let Err(e) = pipe.take(self.max_stdout + 1).read_to_end(&mut stdout) {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(wait_err(e));
+                return Err(not_run(e));
             }
         }
         if stdout.len() as u64 > self.max_stdout {
@@ -220,7 +218,7 @@ impl Cmd {
                 limit: self.max_stdout,
             });
         }
-        let status = child.wait().map_err(wait_err)?;
+        let status = child.wait().map_err(not_run)?;
         let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
         let output = Output {
             status,

@@ -32,14 +32,11 @@ pub fn run(platform: &'static str, cmd: Cmd, missing: &str) -> Result<Output, To
     match cmd.run() {
         Ok(out) => Ok(out),
         Err(CommandError::Spawn {
-            cmdline, source, ..
-        }) if source.kind() == std::io::ErrorKind::NotFound => {
-            let program = cmdline.split(' ').next().unwrap_or_default().to_owned();
-            Err(ToolFailure::Missing(error(
-                platform,
-                format!("{program} was not found on PATH: {missing}"),
-            )))
-        }
+            program, source, ..
+        }) if source.kind() == std::io::ErrorKind::NotFound => Err(ToolFailure::Missing(error(
+            platform,
+            format!("{program} was not found on PATH: {missing}"),
+        ))),
         Err(e) => Err(ToolFailure::Failed(e)),
     }
 }
