@@ -241,8 +241,6 @@ fn copy_tree(from: &Path, to: &Path) {
     );
 }
 
-/// The refusal of a rerun must say what it found (an earlier attempt that stopped part way,
-/// or a root where provisioning had finished) and what to do.
 /// What a campaign found, point by point: the failures, how each point ended, and a log
 /// printed in one piece at the end.
 struct Tally {
@@ -293,6 +291,8 @@ impl Tally {
     }
 }
 
+/// The refusal of a rerun must say what it found (an earlier attempt that stopped part way,
+/// or a root where provisioning had finished) and what to do.
 fn judge_refusal(stage: &str, point: &Point, out: &Output, failures: &mut common::Failures) {
     let err = String::from_utf8_lossy(&out.stderr);
     if !err.contains(&format!("error: {stage} stage failed\n  caused by: "))
